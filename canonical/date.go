@@ -1,0 +1,94 @@
+package canonical
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Date is a civil calendar day in UTC, stored as days since 1970-01-01 so that a time
+// zone can never shift it and day arithmetic is an integer addition.
+type Date int32
+
+// DateOf returns the UTC calendar day of t.
+func DateOf(t time.Time) Date {
+	t = t.UTC()
+	return Date(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// NewDate returns the day y-m-d; out-of-range values normalise as in time.Date.
+func NewDate(y int, m time.Month, d int) Date {
+	return Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// ParseDate parses YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a date (use YYYY-MM-DD)", s)
+	}
+	return DateOf(t), nil
+}
+
+// Time returns midnight UTC of the day.
+func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// String formats the day as YYYY-MM-DD.
+func (d Date) String() string { return d.Time().Format(time.DateOnly) }
+
+// AddDays returns the day n days later (earlier when n is negative).
+func (d Date) AddDays(n int) Date { return d + Date(n) }
+
+// MonthStart returns the first day of the day's month.
+func (d Date) MonthStart() Date {
+	t := d.Time()
+	return NewDate(t.Year(), t.Month(), 1)
+}
+
+// AddMonths returns the first day of the month n months after the day's month.
+func (d Date) AddMonths(n int) Date {
+	t := d.Time()
+	return NewDate(t.Year(), t.Month()+time.Month(n), 1)
+}
+
+// AddInterval returns the day n plan intervals later. Month and year steps keep the day
+// of month and clamp it to the target month's last day (Jan 31 + 1 month = Feb 29 in a
+// leap year), as billing systems such as Stripe do.
+func (d Date) AddInterval(unit IntervalUnit, n int) Date {
+	switch unit {
+	case Day:
+		return d + Date(n)
+	case Week:
+		return d + Date(7*n)
+	case Month:
+		return d.addMonthsClamped(n)
+	case Year:
+		return d.addMonthsClamped(12 * n)
+	}
+	return d
+}
+
+func (d Date) addMonthsClamped(n int) Date {
+	t := d.Time()
+	first := NewDate(t.Year(), t.Month()+time.Month(n), 1)
+	last := first.AddMonths(1) - 1
+	if target := first + Date(t.Day()-1); target <= last {
+		return target
+	}
+	return last
+}
+
+// ParseTimestamp parses RFC 3339, or a bare YYYY-MM-DD as midnight UTC, and returns UTC.
+func ParseTimestamp(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02 15:04:05", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a timestamp (use RFC 3339 like 2024-01-31T12:00:00Z, or YYYY-MM-DD)", s)
+}
