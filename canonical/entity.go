@@ -124,12 +124,15 @@ type Invoice struct {
 	Status             string `field:"status,default=paid,enum=paid|open|uncollectible|void"`
 }
 
-// InvoiceLine is one line of an invoice; subscription lines carry MRR (SPEC §3).
+// InvoiceLine is one line of an invoice; subscription lines carry MRR (SPEC §3). Its
+// subscription_external_id is not a checked reference: as in ChartMogul's import API, a
+// subscription exists implicitly through its invoice lines, and a subscriptions record is
+// needed only for cancellation dates, status or custom attributes.
 type InvoiceLine struct {
 	Meta
 	InvoiceExternalID      string          `field:"invoice_external_id,required,ref=invoices"`
 	Type                   string          `field:"type,required,enum=subscription|one_time|trial"`
-	SubscriptionExternalID string          `field:"subscription_external_id,ref=subscriptions"`
+	SubscriptionExternalID string          `field:"subscription_external_id"`
 	PlanExternalID         string          `field:"plan_external_id,ref=plans"`
 	ServicePeriodStart     *Date           `field:"service_period_start"`
 	ServicePeriodEnd       *Date           `field:"service_period_end"`
