@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/revsync
 export CGO_ENABLED := 1
 
-.PHONY: build test vet demo bench
+.PHONY: build test vet demo bench pg-deps
 build:
 	$(GO) build -o $(BIN) ./cmd/revsync
 
@@ -12,5 +12,13 @@ vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 
-test: vet
+# pg-deps installs the PostgreSQL server binaries the tests start (internal/pgtest) when
+# initdb is on neither PATH nor Debian's versioned directory.
+pg-deps:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	else echo "installing postgresql (initdb not found)"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q postgresql; fi
+
+test: vet pg-deps
 	$(GO) test -count=1 -timeout 40m ./...
