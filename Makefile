@@ -22,3 +22,20 @@ pg-deps:
 
 test: vet pg-deps
 	$(GO) test -count=1 -timeout 40m ./...
+
+# Connector plugins (SPEC §10). `proto` regenerates plugins/proto (needs protoc; the Go
+# generators are installed here); `plugins` builds the example plugin and its checksum.
+PLUGIN_BIN := plugins/bin
+.PHONY: proto plugins
+proto:
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" protoc --proto_path=plugins/proto \
+		--go_out=plugins/proto --go_opt=paths=source_relative \
+		--go-grpc_out=plugins/proto --go-grpc_opt=paths=source_relative \
+		connector/v1/connector.proto
+
+plugins:
+	mkdir -p $(PLUGIN_BIN)
+	$(GO) build -o $(PLUGIN_BIN)/revsync-connector-example ./plugins/example
+	cd $(PLUGIN_BIN) && sha256sum revsync-connector-example | cut -d' ' -f1 > revsync-connector-example.sha256
