@@ -238,8 +238,8 @@ func testUnresolved(t *testing.T, w warehouse.Warehouse) {
 		Invoice(t, Source, "inv_ok", "cus_1"),
 		Line(t, Source, "li_1", "inv_ok", "basic", "10"),
 		Line(t, Source, "li_9", "inv_ok", "pro-annual", "10"), // unknown plan
-		Invoice(t, Source, "inv_orphan", "cus_404"),          // unknown customer ...
-		Line(t, Source, "li_5", "inv_orphan", "basic", "20"), // ... so its line goes too (cascade)
+		Invoice(t, Source, "inv_orphan", "cus_404"),           // unknown customer ...
+		Line(t, Source, "li_5", "inv_orphan", "basic", "20"),  // ... so its line goes too (cascade)
 		Parse(t, canonical.Transactions, Source, map[string]string{"external_id": "tx_5", "invoice_external_id": "inv_orphan", "type": "payment", "date": "2024-01-15"}, nil),
 		// a reference resolves only within the same source
 		Invoice(t, "stripe", "inv_s", "cus_1"),
