@@ -88,4 +88,3 @@ func (a *adapter) Read(ctx context.Context, cfg connectors.Config, state connect
 	}
 	return a.rpc.Read(ctx, pc, state, emit)
 }
-
