@@ -20,6 +20,14 @@ pg-deps:
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q postgresql; fi
 
+# demo: generate example billing data, sync it into demo/revsync.duckdb, print monthly MRR.
+demo: build
+	rm -rf demo && mkdir -p demo
+	cp examples/demo/revsync.yaml demo/revsync.yaml
+	$(BIN) generate --customers 500 --months 24 --seed 1 --out demo/data
+	$(BIN) --config demo/revsync.yaml sync
+	$(BIN) --config demo/revsync.yaml metrics
+
 test: vet pg-deps
 	$(GO) test -count=1 -timeout 40m ./...
 
