@@ -64,14 +64,14 @@ func (h *slogHCLog) Warn(msg string, args ...any)  { h.Log(hclog.Warn, msg, args
 func (h *slogHCLog) Error(msg string, args ...any) { h.Log(hclog.Error, msg, args...) }
 
 func (h *slogHCLog) enabled(l slog.Level) bool { return h.l.Enabled(context.Background(), l) }
-func (h *slogHCLog) IsTrace() bool              { return h.enabled(slog.LevelDebug) }
-func (h *slogHCLog) IsDebug() bool              { return h.enabled(slog.LevelDebug) }
-func (h *slogHCLog) IsInfo() bool               { return h.enabled(slog.LevelInfo) }
-func (h *slogHCLog) IsWarn() bool               { return h.enabled(slog.LevelWarn) }
-func (h *slogHCLog) IsError() bool              { return h.enabled(slog.LevelError) }
-func (h *slogHCLog) ImpliedArgs() []any         { return h.implied }
-func (h *slogHCLog) Name() string               { return h.name }
-func (h *slogHCLog) SetLevel(hclog.Level)       {}
+func (h *slogHCLog) IsTrace() bool             { return h.enabled(slog.LevelDebug) }
+func (h *slogHCLog) IsDebug() bool             { return h.enabled(slog.LevelDebug) }
+func (h *slogHCLog) IsInfo() bool              { return h.enabled(slog.LevelInfo) }
+func (h *slogHCLog) IsWarn() bool              { return h.enabled(slog.LevelWarn) }
+func (h *slogHCLog) IsError() bool             { return h.enabled(slog.LevelError) }
+func (h *slogHCLog) ImpliedArgs() []any        { return h.implied }
+func (h *slogHCLog) Name() string              { return h.name }
+func (h *slogHCLog) SetLevel(hclog.Level)      {}
 
 func (h *slogHCLog) With(args ...any) hclog.Logger {
 	c := *h
