@@ -1,0 +1,121 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/revsync/revsync/canonical"
+	"github.com/revsync/revsync/warehouse"
+	"github.com/revsync/revsync/warehouse/postgres"
+	"github.com/revsync/revsync/warehouse/warehousetest"
+)
+
+func upsert(t *testing.T, w *postgres.Warehouse, runID string, recs ...canonical.Record) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := w.Begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, tx.Upsert(ctx, runID, recs))
+	require.NoError(t, tx.Commit())
+}
+
+// xmins returns each customer's row version (xmin), which changes when a row is rewritten.
+func xmins(t *testing.T, w *postgres.Warehouse) map[string]string {
+	t.Helper()
+	rows, err := w.DB().Query(`SELECT external_id, xmin::text FROM customers ORDER BY 1`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, x string
+		require.NoError(t, rows.Scan(&id, &x))
+		out[id] = x
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func TestUpsertRewritesOnlyChangedRows(t *testing.T) {
+	ctx := context.Background()
+	w := open(t)
+	defer w.Close()
+	require.NoError(t, w.Migrate(ctx))
+	a, b := warehousetest.Customer(t, "csv", "a", "A"), warehousetest.Customer(t, "csv", "b", "B")
+	upsert(t, w, "run1", a, b)
+	before := xmins(t, w)
+	upsert(t, w, "run1", a, warehousetest.Customer(t, "csv", "b", "B changed"))
+	after := xmins(t, w)
+	assert.Equal(t, before["a"], after["a"], "an unchanged row is not rewritten")
+	assert.NotEqual(t, before["b"], after["b"], "a changed row is rewritten")
+	upsert(t, w, "run2", a)
+	assert.NotEqual(t, after["a"], xmins(t, w)["a"], "a new run marks the row (Prune needs run_id)")
+}
+
+func TestTryLockAllowsOneHolder(t *testing.T) {
+	ctx := context.Background()
+	w1, w2 := open(t), open(t)
+	defer w1.Close()
+	defer w2.Close()
+	// the two warehouses share a schema only if opened on the same one: use w1's
+	other, err := postgres.Open(ctx, dsnOf(t), w1.Schema())
+	require.NoError(t, err)
+	defer other.Close()
+	var l1, l2 warehouse.Locker = w1, other
+
+	release, ok, err := l1.TryLock(ctx, "job:nightly")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotNil(t, release)
+
+	r2, ok, err := l2.TryLock(ctx, "job:nightly")
+	require.NoError(t, err)
+	assert.False(t, ok, "a second holder of the same name is refused")
+	assert.Nil(t, r2)
+
+	rOther, ok, err := l2.TryLock(ctx, "job:hourly")
+	require.NoError(t, err)
+	assert.True(t, ok, "another name is another lock")
+	rOther()
+
+	rSchema, ok, err := w2.TryLock(ctx, "job:nightly")
+	require.NoError(t, err)
+	assert.True(t, ok, "the same name in another schema is another lock")
+	rSchema()
+
+	release()
+	release() // twice is harmless
+	r2, ok, err = l2.TryLock(ctx, "job:nightly")
+	require.NoError(t, err)
+	assert.True(t, ok, "a released lock can be taken")
+	r2()
+}
+
+func TestPublishSerialisesConcurrentPublishers(t *testing.T) {
+	ctx := context.Background()
+	w := open(t)
+	defer w.Close()
+	require.NoError(t, w.Migrate(ctx))
+	errs := make(chan error, 4)
+	for p := range 4 {
+		go func() {
+			errs <- w.Publish(ctx, func(ctx context.Context, rw warehouse.ResultWriter) error {
+				for i := range 200 {
+					if err := rw.Append("customer_mrr", "csv", "c", canonical.NewDate(2024, 1, 1+i%28), nil, decimalOf(int64(p)), "USD"); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+	var n, distinct int
+	require.NoError(t, w.DB().QueryRow(`SELECT count(*), count(DISTINCT mrr) FROM customer_mrr`).Scan(&n, &distinct))
+	assert.Equal(t, 200, n, "the last publisher's rows only, never two results mixed")
+	assert.Equal(t, 1, distinct)
+}
