@@ -1,0 +1,786 @@
+package metrics
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/revsync/revsync/canonical"
+	"github.com/shopspring/decimal"
+)
+
+// revision is a run of MRR of one subscription (SPEC §3 "Revisions").
+type revision struct {
+	start, end canonical.Date // end exclusive; horizon when open
+	native     int64          // MRR in minor units of cur
+	cur        string
+	conv       int64 // MRR in minor units of the reporting currency
+	invDate    canonical.Date
+	invID      string
+	mainMRR    int64
+	mainID     string
+	plan       string
+	segs       []string // one per subscription-level dimension
+}
+
+// piece is a span of days on which a subscription is on one revision.
+type piece struct {
+	from, to canonical.Date
+	rev      *revision
+}
+
+// subState collects one subscription's revisions.
+type subState struct {
+	id     string
+	record *canonical.Subscription
+	revs   []*revision
+	pieces []piece
+}
+
+// subLine is one MRR-carrying invoice line.
+type subLine struct {
+	sub      string
+	inv      *canonical.Invoice
+	sps, spe canonical.Date
+	mrr      int64
+	id       string
+	plan     string
+}
+
+// The movement types as indices.
+const (
+	tNew = iota
+	tExp
+	tCon
+	tChurn
+	tReact
+	tFX
+	nTypes
+)
+
+var typeNames = [nTypes]string{NewBusiness, Expansion, Contraction, Churn, Reactivation, FXAdjustment}
+
+// mov is one movement of a (customer, segment).
+type mov struct {
+	date          canonical.Date
+	typ           uint8
+	before, after int64
+}
+
+// point says the (customer, segment) MRR is mrr from date on.
+type point struct {
+	date canonical.Date
+	mrr  int64
+}
+
+// series is the MRR history of one (customer, segment) in one view.
+type series struct {
+	seg    string
+	movs   []mov
+	points []point
+}
+
+// event is a change of one segment's MRR on one day.
+type event struct {
+	seg   string
+	date  canonical.Date
+	delta int64
+	fx    int64
+}
+
+// cashKind indexes the cash metrics.
+const (
+	cashInvoiced = iota
+	cashPayments
+	cashRefunds
+	nCash
+)
+
+// cashKey groups native cash amounts until they are converted at output.
+type cashKey struct {
+	day  canonical.Date
+	cur  string
+	kind uint8
+}
+
+// custResult is what one customer produces.
+type custResult struct {
+	movements []Movement
+	mrrRows   []CustomerMRR
+}
+
+// worker holds scratch buffers reused across customers.
+type worker struct {
+	e      *engine
+	agg    *aggregator
+	lines  []subLine
+	events []event
+	subs   []*subState
+}
+
+func (w *worker) process(cd *CustomerData) (custResult, error) {
+	e := w.e
+	var res custResult
+	invNet := make([]int64, len(cd.Invoices))
+	invGross := make([]int64, len(cd.Invoices))
+	invHasLines := make([]bool, len(cd.Invoices))
+	findInv := func(id string) int {
+		i, ok := slices.BinarySearchFunc(cd.Invoices, id, func(v *canonical.Invoice, id string) int {
+			return cmp.Compare(v.ExternalID, id)
+		})
+		if !ok {
+			return -1
+		}
+		return i
+	}
+	w.lines = w.lines[:0]
+	var trials []piece
+	var referenced []string
+	for _, l := range cd.Lines {
+		ii := findInv(l.InvoiceExternalID)
+		if ii < 0 {
+			continue
+		}
+		inv := cd.Invoices[ii]
+		if l.SubscriptionExternalID != "" {
+			referenced = append(referenced, l.SubscriptionExternalID)
+		}
+		exp := canonical.Exponent(inv.Currency)
+		amt, err := toRat(l.Amount, exp)
+		if err != nil {
+			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+		}
+		tax, err := toRat(l.TaxAmount, exp)
+		if err != nil {
+			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+		}
+		net, err := amt.sub(tax)
+		if err != nil {
+			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+		}
+		invGross[ii] += amt.round()
+		invHasLines[ii] = true
+		if !e.included(inv) {
+			continue
+		}
+		invNet[ii] += net.round()
+		switch l.Type {
+		case "trial":
+			if l.ServicePeriodStart != nil && l.ServicePeriodEnd != nil {
+				trials = append(trials, piece{from: *l.ServicePeriodStart, to: *l.ServicePeriodEnd})
+			}
+		case "subscription":
+			if l.Amount.Sign() < 0 || net.n < 0 || l.ServicePeriodStart == nil || l.ServicePeriodEnd == nil {
+				continue
+			}
+			m, err := e.lineMRR(l, net, inv)
+			if err != nil {
+				return res, err
+			}
+			w.lines = append(w.lines, subLine{sub: l.SubscriptionExternalID, inv: inv, sps: *l.ServicePeriodStart,
+				spe: *l.ServicePeriodEnd, mrr: m, id: l.ExternalID, plan: l.PlanExternalID})
+		}
+	}
+	slices.Sort(referenced)
+	referenced = slices.Compact(referenced)
+
+	subs, err := w.buildSubscriptions(cd, referenced, &trials)
+	if err != nil {
+		return res, err
+	}
+	custSegs := make([]string, len(e.custDims))
+	for i, di := range e.custDims {
+		custSegs[i] = customerSegment(e.dims[di], cd.Customer)
+	}
+
+	// Cash.
+	addCash := func(day canonical.Date, cur string, kind uint8, minor int64) {
+		if minor == 0 || day > e.asOf {
+			return
+		}
+		w.agg.addCash(custSegs, cashKey{day, cur, kind}, minor)
+	}
+	for i, inv := range cd.Invoices {
+		if invHasLines[i] && e.included(inv) {
+			addCash(inv.Date, inv.Currency, cashInvoiced, invNet[i])
+		}
+	}
+	for _, t := range cd.Transactions {
+		if t.Result != "successful" {
+			continue
+		}
+		ii := findInv(t.InvoiceExternalID)
+		if ii < 0 {
+			continue
+		}
+		inv := cd.Invoices[ii]
+		amt := invGross[ii]
+		if t.Amount != nil {
+			r, err := toRat(*t.Amount, canonical.Exponent(inv.Currency))
+			if err != nil {
+				return res, fmt.Errorf("metrics: transactions '%s': %w", t.ExternalID, err)
+			}
+			amt = r.round()
+		}
+		kind := uint8(cashPayments)
+		if t.Type == "refund" {
+			kind = cashRefunds
+		}
+		addCash(t.Date, inv.Currency, kind, amt)
+	}
+	for _, c := range cd.CreditNotes {
+		r, err := toRat(c.Amount, canonical.Exponent(c.Currency))
+		if err != nil {
+			return res, fmt.Errorf("metrics: credit_notes '%s': %w", c.ExternalID, err)
+		}
+		addCash(c.Date, c.Currency, cashRefunds, r.round())
+	}
+	for _, re := range cd.RevenueEntries {
+		r, err := toRat(re.Amount, canonical.Exponent(re.Currency))
+		if err != nil {
+			return res, fmt.Errorf("metrics: revenue_entries '%s': %w", re.ExternalID, err)
+		}
+		kind := uint8(cashInvoiced)
+		if re.Type == "refund" {
+			kind = cashRefunds
+		}
+		addCash(re.Date, re.Currency, kind, r.round())
+	}
+
+	// Trials: merged coverage, clipped to as_of.
+	w.agg.addTrials(custSegs, mergeSpans(trials, e.horizon))
+
+	// MRR views.
+	all := w.view(subs, -1)
+	if len(all) == 1 {
+		s := &all[0]
+		w.agg.addSeries(w.agg.all, s, true, true)
+		for i := range e.custDims {
+			w.agg.addSeries(w.agg.segment(e.custDims[i], custSegs[i]), s, false, false)
+		}
+		res.movements, res.mrrRows = e.rows(cd.Key, s)
+	}
+	for si, di := range e.subDims {
+		for _, s := range w.view(subs, si) {
+			w.agg.addSeries(w.agg.segment(di, s.seg), &s, false, false)
+		}
+	}
+	return res, nil
+}
+
+// included reports whether an invoice counts (SPEC §3 "Invoice status").
+func (e *engine) included(inv *canonical.Invoice) bool {
+	switch inv.Status {
+	case "void":
+		return false
+	case "open", "uncollectible":
+		return !e.s.ExcludeUnpaid
+	}
+	return true
+}
+
+// planMonths returns a, b with plan_months = interval_count × a ÷ b.
+func planMonths(p *canonical.Plan) (a, b int64) {
+	count := int64(1)
+	unit := canonical.Month
+	if p != nil {
+		unit = p.IntervalUnit
+		if p.IntervalCount > 0 {
+			count = p.IntervalCount
+		}
+	}
+	switch unit {
+	case canonical.Year:
+		return 12 * count, 1
+	case canonical.Week:
+		return 12 * count, 52
+	case canonical.Day:
+		return 12 * count, 365
+	}
+	return count, 1
+}
+
+// lineMRR computes SPEC §3 line_mrr in minor units of the invoice currency.
+func (e *engine) lineMRR(l *canonical.InvoiceLine, net rat, inv *canonical.Invoice) (int64, error) {
+	p := e.ref.Plans[canonical.Key{Source: l.Source, ExternalID: l.PlanExternalID}]
+	if p == nil {
+		return 0, fmt.Errorf("metrics: invoice_lines '%s': plan_external_id '%s' not found in source '%s'",
+			l.ExternalID, l.PlanExternalID, l.Source)
+	}
+	a, b := planMonths(p)
+	num, den := b, a
+	if l.Prorated {
+		sps, spe := *l.ServicePeriodStart, *l.ServicePeriodEnd
+		full := int64(sps.AddInterval(p.IntervalUnit, int(p.IntervalCount)) - sps)
+		num *= full
+		den *= int64(spe - sps)
+	}
+	d, ok := mul64(den, net.d)
+	if !ok {
+		return 0, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, errOverflow)
+	}
+	m, err := mulDivRound(net.n, num, d)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+	}
+	return m, nil
+}
+
+// buildSubscriptions turns lines, self-priced subscriptions and subscription-type
+// revenue entries into subscriptions with revisions and day pieces.
+func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trials *[]piece) ([]*subState, error) {
+	e := w.e
+	subs := w.subs[:0]
+	findSub := func(id string) *canonical.Subscription {
+		i, ok := slices.BinarySearchFunc(cd.Subscriptions, id, func(v *canonical.Subscription, id string) int {
+			return cmp.Compare(v.ExternalID, id)
+		})
+		if !ok {
+			return nil
+		}
+		return cd.Subscriptions[i]
+	}
+	// Invoiced subscriptions: group lines into revisions.
+	lines := w.lines
+	slices.SortFunc(lines, func(x, y subLine) int {
+		if c := cmp.Compare(x.sub, y.sub); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.sps, y.sps); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.id, y.id)
+	})
+	var cur *subState
+	var rev *revision
+	for i := range lines {
+		l := &lines[i]
+		if cur == nil || cur.id != l.sub {
+			cur = &subState{id: l.sub, record: findSub(l.sub)}
+			subs = append(subs, cur)
+			rev = nil
+		}
+		if rev == nil || rev.invID != l.inv.ExternalID || rev.start != l.sps {
+			rev = &revision{start: l.sps, end: l.spe, cur: l.inv.Currency, invDate: l.inv.Date,
+				invID: l.inv.ExternalID, mainMRR: l.mrr, mainID: l.id, plan: l.plan}
+			cur.revs = append(cur.revs, rev)
+		} else if l.mrr > rev.mainMRR { // lines are in id order: ties keep the smallest id
+			rev.mainMRR, rev.mainID, rev.plan = l.mrr, l.id, l.plan
+		}
+		rev.native += l.mrr
+		if l.spe > rev.end {
+			rev.end = l.spe
+		}
+	}
+	// Self-priced subscriptions.
+	for _, s := range cd.Subscriptions {
+		if s.Amount == nil {
+			continue
+		}
+		if _, ok := slices.BinarySearch(referenced, s.ExternalID); ok {
+			continue
+		}
+		r, err := e.selfPriced(s, trials)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			subs = append(subs, &subState{id: s.ExternalID, record: s, revs: []*revision{r}})
+		}
+	}
+	// Subscription-type revenue entries: one month of MRR each, a subscription of its own.
+	for _, re := range cd.RevenueEntries {
+		if re.Type != "subscription" {
+			continue
+		}
+		minor, err := canonical.ToMinor(re.Amount, re.Currency)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: revenue_entries '%s': %w", re.ExternalID, err)
+		}
+		r := &revision{start: re.Date, end: re.Date.AddInterval(canonical.Month, 1), native: minor,
+			cur: re.Currency, invDate: re.Date, invID: re.ExternalID, mainMRR: minor, mainID: re.ExternalID}
+		subs = append(subs, &subState{id: "\x00revenue:" + re.ExternalID, revs: []*revision{r}})
+	}
+	// Conversion, segments and pieces.
+	for _, s := range subs {
+		for _, r := range s.revs {
+			conv, err := e.fx.convert(r.native, r.cur, r.start)
+			if err != nil {
+				return nil, err
+			}
+			r.conv = conv
+			r.segs = e.revisionSegments(cd.Key.Source, s, r)
+		}
+		s.pieces = e.pieces(s, s.pieces[:0])
+	}
+	w.subs = subs
+	return subs, nil
+}
+
+// selfPriced returns the revision of a self-priced subscription, or nil when it
+// contributes nothing (paused, never started, cancelled before it started).
+func (e *engine) selfPriced(s *canonical.Subscription, trials *[]piece) (*revision, error) {
+	var start, trialEnd *canonical.Date
+	if s.StartedAt != nil {
+		start = ptr(canonical.DateOf(*s.StartedAt))
+	}
+	if s.TrialEndsAt != nil {
+		trialEnd = ptr(canonical.DateOf(*s.TrialEndsAt))
+	}
+	if start != nil && trialEnd != nil && *trialEnd > *start {
+		*trials = append(*trials, piece{from: *start, to: *trialEnd})
+	}
+	if s.Status == "paused" {
+		return nil, nil
+	}
+	from := start
+	if trialEnd != nil && (from == nil || *trialEnd > *from) {
+		from = trialEnd
+	}
+	if from == nil {
+		return nil, nil
+	}
+	var p *canonical.Plan
+	if s.PlanExternalID != "" {
+		p = e.ref.Plans[canonical.Key{Source: s.Source, ExternalID: s.PlanExternalID}]
+		if p == nil {
+			return nil, fmt.Errorf("metrics: subscriptions '%s': plan_external_id '%s' not found in source '%s'",
+				s.ExternalID, s.PlanExternalID, s.Source)
+		}
+	}
+	amt, err := toRat(*s.Amount, canonical.Exponent(s.Currency))
+	if err != nil {
+		return nil, fmt.Errorf("metrics: subscriptions '%s': %w", s.ExternalID, err)
+	}
+	a, b := planMonths(p)
+	d, ok := mul64(a, amt.d)
+	if !ok {
+		return nil, fmt.Errorf("metrics: subscriptions '%s': %w", s.ExternalID, errOverflow)
+	}
+	m, err := mulDivRound(amt.n, b, d)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: subscriptions '%s': %w", s.ExternalID, err)
+	}
+	return &revision{start: *from, end: e.horizon, native: m, cur: s.Currency, invDate: *from,
+		mainMRR: m, mainID: s.ExternalID, plan: s.PlanExternalID}, nil
+}
+
+// revisionSegments returns the revision's segment in every subscription-level dimension.
+func (e *engine) revisionSegments(source string, s *subState, r *revision) []string {
+	if len(e.subDims) == 0 {
+		return nil
+	}
+	segs := make([]string, len(e.subDims))
+	var p *canonical.Plan
+	if r.plan != "" {
+		p = e.ref.Plans[canonical.Key{Source: source, ExternalID: r.plan}]
+	}
+	for i, di := range e.subDims {
+		d := e.dims[di]
+		v := NoneSegment
+		switch d.kind {
+		case dimPlan:
+			if r.plan != "" {
+				v = r.plan
+			}
+		case dimProduct:
+			if p != nil && p.ProductExternalID != "" {
+				v = p.ProductExternalID
+			}
+		case dimInterval:
+			v = intervalName(p)
+		case dimCurrency:
+			v = r.cur
+		case dimSubAttr:
+			if s.record != nil {
+				v = attrSegment(s.record.Attributes, d.attr)
+			}
+		case dimPlanAttr:
+			if p != nil {
+				v = attrSegment(p.Attributes, d.attr)
+			}
+		}
+		segs[i] = v
+	}
+	return segs
+}
+
+// pieces lays a subscription's revisions on the calendar (SPEC §3 revisions and end of
+// a subscription), clipped to the cancellation date and to as_of.
+func (e *engine) pieces(s *subState, out []piece) []piece {
+	revs := s.revs
+	slices.SortFunc(revs, func(x, y *revision) int {
+		if c := cmp.Compare(x.start, y.start); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.invDate, y.invDate); c != 0 {
+			return c
+		}
+		return strings.Compare(x.invID, y.invID)
+	})
+	limit := e.horizon
+	if s.record != nil && s.record.CancelledAt != nil {
+		if c := canonical.DateOf(*s.record.CancelledAt); c < limit {
+			limit = c
+		}
+	}
+	add := func(from, to canonical.Date, r *revision) {
+		if to > limit {
+			to = limit
+		}
+		if from >= to {
+			return
+		}
+		if n := len(out); n > 0 && out[n-1].rev == r && out[n-1].to == from {
+			out[n-1].to = to
+			return
+		}
+		out = append(out, piece{from, to, r})
+	}
+	if e.s.SubscriptionEnd == EndCancellation {
+		for i, r := range revs {
+			to := limit
+			if i+1 < len(revs) {
+				to = revs[i+1].start
+			}
+			add(r.start, to, r)
+		}
+		return out
+	}
+	if len(revs) == 1 {
+		add(revs[0].start, revs[0].end, revs[0])
+		return out
+	}
+	bounds := make([]canonical.Date, 0, 2*len(revs))
+	for _, r := range revs {
+		bounds = append(bounds, r.start, r.end)
+	}
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	stack := make([]*revision, 0, len(revs))
+	next := 0
+	for bi, t := range bounds {
+		for next < len(revs) && revs[next].start == t {
+			stack = append(stack, revs[next])
+			next++
+		}
+		for len(stack) > 0 && stack[len(stack)-1].end <= t {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && bi+1 < len(bounds) {
+			add(t, bounds[bi+1], stack[len(stack)-1])
+		}
+	}
+	return out
+}
+
+// view computes the series of every segment of one view: the whole customer (si < 0,
+// one series at most) or subscription-level dimension e.subDims[si].
+func (w *worker) view(subs []*subState, si int) []series {
+	e := w.e
+	native := si >= 0 && e.dims[e.subDims[si]].kind == dimCurrency
+	seg := func(r *revision) string {
+		if si < 0 {
+			return ""
+		}
+		return r.segs[si]
+	}
+	val := func(r *revision) int64 {
+		if native {
+			return r.native
+		}
+		return r.conv
+	}
+	ev := w.events[:0]
+	for _, s := range subs {
+		for j, p := range s.pieces {
+			v := val(p.rev)
+			if v != 0 {
+				sg := seg(p.rev)
+				ev = append(ev, event{seg: sg, date: p.from, delta: v})
+				if p.to < e.horizon {
+					ev = append(ev, event{seg: sg, date: p.to, delta: -v})
+				}
+			}
+			if j == 0 || native {
+				continue
+			}
+			q := s.pieces[j-1]
+			if q.to == p.from && q.rev.cur == p.rev.cur && q.rev.native == p.rev.native && p.rev.native > 0 &&
+				seg(q.rev) == seg(p.rev) && val(q.rev) != v {
+				ev = append(ev, event{seg: seg(p.rev), date: p.from, fx: v - val(q.rev)})
+			}
+		}
+	}
+	w.events = ev
+	if len(ev) == 0 {
+		return nil
+	}
+	slices.SortFunc(ev, func(x, y event) int {
+		if c := strings.Compare(x.seg, y.seg); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.date, y.date)
+	})
+	var out []series
+	for i := 0; i < len(ev); {
+		j := i
+		for j < len(ev) && ev[j].seg == ev[i].seg {
+			j++
+		}
+		if s := sweep(ev[i:j]); len(s.points) > 0 {
+			out = append(out, s)
+		}
+		i = j
+	}
+	return out
+}
+
+// sweep turns one segment's events (sorted by date) into movements (SPEC §4).
+func sweep(ev []event) series {
+	s := series{seg: ev[0].seg}
+	var mrr int64
+	had := false
+	for i := 0; i < len(ev); {
+		d := ev[i].date
+		var delta, fx int64
+		for ; i < len(ev) && ev[i].date == d; i++ {
+			delta += ev[i].delta
+			fx += ev[i].fx
+		}
+		before, after := mrr, mrr+delta
+		if after == before {
+			continue
+		}
+		business := delta - fx
+		if business != 0 {
+			mid := before + business
+			var t uint8
+			switch {
+			case before == 0 && had:
+				t = tReact
+			case before == 0:
+				t = tNew
+			case mid == 0:
+				t = tChurn
+			case mid > before:
+				t = tExp
+			default:
+				t = tCon
+			}
+			s.movs = append(s.movs, mov{date: d, typ: t, before: before, after: mid})
+		}
+		if fx != 0 {
+			s.movs = append(s.movs, mov{date: d, typ: tFX, before: before + business, after: after})
+		}
+		s.points = append(s.points, point{date: d, mrr: after})
+		mrr = after
+		if after > 0 {
+			had = true
+		}
+	}
+	return s
+}
+
+// rows renders the customer's movements and customer_mrr intervals.
+func (e *engine) rows(k canonical.Key, s *series) ([]Movement, []CustomerMRR) {
+	cur := e.s.ReportingCurrency
+	movs := make([]Movement, len(s.movs))
+	for i, m := range s.movs {
+		movs[i] = Movement{Date: m.date, Source: k.Source, CustomerExternalID: k.ExternalID, Type: typeNames[m.typ],
+			MRRBefore: m.before, MRRAfter: m.after, Amount: m.after - m.before, Currency: cur}
+	}
+	var rows []CustomerMRR
+	for i, p := range s.points {
+		if p.mrr == 0 {
+			continue
+		}
+		r := CustomerMRR{Source: k.Source, CustomerExternalID: k.ExternalID, ValidFrom: p.date, MRR: p.mrr, Currency: cur}
+		if i+1 < len(s.points) {
+			r.ValidTo = ptr(s.points[i+1].date)
+		}
+		rows = append(rows, r)
+	}
+	return movs, rows
+}
+
+// mergeSpans merges overlapping day spans and clips them to before horizon.
+func mergeSpans(sp []piece, horizon canonical.Date) []piece {
+	if len(sp) == 0 {
+		return nil
+	}
+	slices.SortFunc(sp, func(x, y piece) int { return cmp.Compare(x.from, y.from) })
+	out := sp[:0]
+	for _, p := range sp {
+		if p.to > horizon {
+			p.to = horizon
+		}
+		if p.from >= p.to {
+			continue
+		}
+		if n := len(out); n > 0 && p.from <= out[n-1].to {
+			if p.to > out[n-1].to {
+				out[n-1].to = p.to
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// rat is an exact amount in minor units: n ÷ d, d a power of ten.
+type rat struct{ n, d int64 }
+
+// toRat converts a decimal amount in major units to minor units of a currency.
+func toRat(v decimal.Decimal, exp int32) (rat, error) {
+	if v.NumDigits() > 18 {
+		return rat{}, fmt.Errorf("amount %s: %w", v.String(), errOverflow)
+	}
+	c, x := v.CoefficientInt64(), v.Exponent()+exp
+	if x >= 0 {
+		if x >= int32(len(pow10)) {
+			return rat{}, fmt.Errorf("amount %s: %w", v.String(), errOverflow)
+		}
+		n, ok := mul64(c, pow10[x])
+		if !ok {
+			return rat{}, fmt.Errorf("amount %s: %w", v.String(), errOverflow)
+		}
+		return rat{n, 1}, nil
+	}
+	if -x >= int32(len(pow10)) {
+		return rat{}, fmt.Errorf("amount %s has too many decimals", v.String())
+	}
+	return rat{c, pow10[-x]}, nil
+}
+
+func (a rat) sub(b rat) (rat, error) {
+	if a.d == b.d {
+		return rat{a.n - b.n, a.d}, nil
+	}
+	if a.d < b.d {
+		n, ok := mul64(a.n, b.d/a.d)
+		if !ok {
+			return rat{}, errOverflow
+		}
+		return rat{n - b.n, b.d}, nil
+	}
+	n, ok := mul64(b.n, a.d/b.d)
+	if !ok {
+		return rat{}, errOverflow
+	}
+	return rat{a.n - n, a.d}, nil
+}
+
+// round returns the amount rounded half away from zero to whole minor units.
+func (a rat) round() int64 {
+	if a.d == 1 {
+		return a.n
+	}
+	q, _ := mulDivRound(a.n, 1, a.d)
+	return q
+}
