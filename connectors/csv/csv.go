@@ -388,3 +388,8 @@ func entityNames() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+var (
+	_ connectors.Connector = Connector{}
+	_ connectors.Validator = (*Settings)(nil)
+)
