@@ -32,7 +32,6 @@ type lineSource struct {
 	n       int
 	pending []physLine
 	buf     []byte
-	bytes   int64 // bytes consumed from br
 }
 
 func (s *lineSource) next() (physLine, error) {
@@ -45,7 +44,6 @@ func (s *lineSource) next() (physLine, error) {
 	long := false
 	for {
 		chunk, err := s.br.ReadSlice('\n')
-		s.bytes += int64(len(chunk))
 		if !long {
 			s.buf = append(s.buf, chunk...)
 			if len(s.buf) > maxRecordBytes {
@@ -76,12 +74,11 @@ func (s *lineSource) next() (physLine, error) {
 // item is one logical record of the file, or a piece of input that could not be read as
 // one (problem set).
 type item struct {
-	fields   []string
-	raw      string
-	first    int
-	last     int
-	problem  string
-	consumed int64
+	fields  []string
+	raw     string
+	first   int
+	last    int
+	problem string
 }
 
 // lines names the item's line range for people: "line 12" or "lines 12-14".
