@@ -11,6 +11,7 @@ build:
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # pg-deps installs the PostgreSQL server binaries the tests start (internal/pgtest) when
 # initdb is on neither PATH nor Debian's versioned directory.
@@ -47,3 +48,10 @@ plugins:
 	mkdir -p $(PLUGIN_BIN)
 	$(GO) build -o $(PLUGIN_BIN)/revsync-connector-example ./plugins/example
 	cd $(PLUGIN_BIN) && sha256sum revsync-connector-example | cut -d' ' -f1 > revsync-connector-example.sha256
+
+# bench: Go benchmarks of every package, then the end-to-end pipeline on generated data
+# (BENCH_CUSTOMERS, default 100000) with the SQL-playbook comparison. Results belong in
+# docs/BENCHMARKS.md.
+bench: build
+	mkdir -p .cache && $(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | tee .cache/bench-go.txt
+	bash bench/pipeline.sh

@@ -1,0 +1,90 @@
+// Package app wires revsync's parts together for the commands: it builds the connector
+// registry (built-ins plus the plugin host), loads the config, opens the configured
+// warehouse and sets up logging. It holds no business logic.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/revsync/revsync/config"
+	"github.com/revsync/revsync/connectors"
+	// Built-in connectors register themselves into connectors.Default.
+	_ "github.com/revsync/revsync/connectors/csv"
+	"github.com/revsync/revsync/warehouse"
+	"github.com/revsync/revsync/warehouse/duckdb"
+	"github.com/revsync/revsync/warehouse/postgres"
+)
+
+// Env is a loaded config with the registry its sources were decoded against.
+type Env struct {
+	Config   *config.Config
+	Registry *connectors.Registry
+	Logger   *slog.Logger
+}
+
+// Registry returns a fresh registry holding every built-in connector.
+func Registry() *connectors.Registry {
+	reg := connectors.NewRegistry()
+	for _, t := range connectors.Default.Types() {
+		c, _ := connectors.Default.Lookup(t)
+		reg.Register(c)
+	}
+	return reg
+}
+
+// Load reads and validates the config file at path.
+func Load(path string, logger *slog.Logger) (*Env, error) {
+	reg := Registry()
+	cfg, err := config.Load(path, reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Config: cfg, Registry: reg, Logger: logger}, nil
+}
+
+// OpenWarehouse opens (and migrates) the configured warehouse. A DuckDB path is relative
+// to the config file's folder.
+func (e *Env) OpenWarehouse(ctx context.Context) (warehouse.Warehouse, error) {
+	w := e.Config.Warehouse
+	var (
+		wh  warehouse.Warehouse
+		err error
+	)
+	switch w.Type {
+	case "duckdb":
+		path := w.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(e.Config.Dir, path)
+		}
+		wh, err = duckdb.Open(ctx, path)
+	case "postgres":
+		wh, err = postgres.Open(ctx, w.DSN.Reveal(), w.Schema)
+	default:
+		return nil, fmt.Errorf("warehouse type %q is not available in this build", w.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the %s warehouse: %w", w.Type, err)
+	}
+	if err := wh.Migrate(ctx); err != nil {
+		_ = wh.Close()
+		return nil, fmt.Errorf("preparing the %s warehouse schema: %w", w.Type, err)
+	}
+	return wh, nil
+}
+
+// Logger returns a slog logger writing to w: JSON when w is not a terminal, text when it
+// is, at the given level.
+func Logger(w io.Writer, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

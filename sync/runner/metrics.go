@@ -1,0 +1,81 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/revsync/revsync/canonical"
+	"github.com/revsync/revsync/metrics"
+	"github.com/revsync/revsync/warehouse"
+)
+
+// MetricsSummary is what a run reports about the metrics it published.
+type MetricsSummary struct {
+	AsOf      canonical.Date
+	MRR       string // decimal, in Currency
+	Currency  string
+	Customers int
+	Movements int
+}
+
+// publishMetrics computes the metrics over every source's canonical data and publishes
+// them atomically; on any error the previously published tables stay as they were.
+func (o *Options) publishMetrics(ctx context.Context) (*MetricsSummary, error) {
+	start := o.Now()
+	ds := metrics.NewDataset()
+	for _, e := range canonical.Entities {
+		err := o.Warehouse.Scan(ctx, e, func(r canonical.Record) error {
+			ds.Add(r)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s for the metrics: %w", e, err)
+		}
+	}
+	m := o.Config.Metrics
+	settings := metrics.Settings{
+		ReportingCurrency: m.ReportingCurrency,
+		SubscriptionEnd:   m.SubscriptionEnd,
+		ExcludeUnpaid:     m.ExcludeUnpaid,
+		AsOf:              o.AsOf,
+		Dimensions:        m.Dimensions,
+	}
+	loaded := o.Now()
+	var sum metrics.Summary
+	err := o.Warehouse.Publish(ctx, func(ctx context.Context, w warehouse.ResultWriter) error {
+		var err error
+		sum, err = metrics.Compute(ctx, settings, ds, resultSink{w})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	o.Logger.Info("metrics published", "as_of", o.AsOf, "customers", sum.CustomersProcessed, "movements", sum.Movements,
+		"metric_rows", sum.MetricRows, "read_took", loaded.Sub(start).Round(time.Millisecond),
+		"compute_and_publish_took", o.Now().Sub(loaded).Round(time.Millisecond))
+	return &MetricsSummary{AsOf: o.AsOf, MRR: canonical.FormatMinor(sum.MRR, sum.Currency), Currency: sum.Currency, Customers: sum.Customers, Movements: sum.Movements}, nil
+}
+
+// resultSink writes the engine's rows into the result tables being published.
+type resultSink struct{ w warehouse.ResultWriter }
+
+func (s resultSink) Movement(m metrics.Movement) error {
+	return s.w.Append(warehouse.MRRMovements.Name, m.Values()...)
+}
+
+func (s resultSink) CustomerMRR(c metrics.CustomerMRR) error {
+	return s.w.Append(warehouse.CustomerMRR.Name, c.Values()...)
+}
+
+func (s resultSink) Metric(r metrics.MetricRow) error {
+	table := warehouse.MetricsDaily.Name
+	if r.Monthly {
+		table = warehouse.MetricsMonthly.Name
+	}
+	return s.w.Append(table, r.Values(r.Monthly)...)
+}
+
+func (s resultSink) Cohort(c metrics.CohortRow) error {
+	return s.w.Append(warehouse.Cohorts.Name, c.Values()...)
+}
