@@ -36,7 +36,9 @@ func (d *Dialect) Quote(ident string) string { return sqlstore.QuoteDouble(ident
 func (d *Dialect) Table(name string) string { return d.Quote(d.Schema) + "." + d.Quote(name) }
 
 // ColumnType maps logical types: NUMERIC(18,4) money, NUMERIC(18,10) rates, DATE,
-// TIMESTAMPTZ, BIGINT, BOOLEAN, JSONB, TEXT.
+// TIMESTAMPTZ, BIGINT, BOOLEAN, JSONB, and TEXT COLLATE "C": text compares and sorts
+// byte-wise as in DuckDB, whatever the database's locale, so Scan's (source,
+// external_id) order is the same on every warehouse, and key lookups skip locale rules.
 func (d *Dialect) ColumnType(t warehouse.Type) string {
 	switch t {
 	case warehouse.Date:
@@ -54,7 +56,7 @@ func (d *Dialect) ColumnType(t warehouse.Type) string {
 	case warehouse.JSON:
 		return "JSONB"
 	}
-	return "TEXT"
+	return `TEXT COLLATE "C"`
 }
 
 // Placeholder returns $n.

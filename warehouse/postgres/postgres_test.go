@@ -18,7 +18,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // open returns a warehouse in a fresh schema of the test server, dropped after the test.
-func open(t *testing.T) *postgres.Warehouse {
+func open(t testing.TB) *postgres.Warehouse {
 	t.Helper()
 	dsn, schema := pgtest.DSN(t), pgtest.Schema(t)
 	w, err := postgres.Open(context.Background(), dsn, schema)
@@ -77,6 +77,17 @@ func TestColumnTypes(t *testing.T) {
 			WHERE a.attrelid = format('%I.%I', $1::text, $2::text)::regclass AND a.attname = $3`, w.Schema(), table, column).Scan(&got), col)
 		assert.Equal(t, typ, got, col)
 	}
+}
+
+func TestTextIsByteOrdered(t *testing.T) {
+	ctx := context.Background()
+	w := open(t)
+	defer w.Close()
+	require.NoError(t, w.Migrate(ctx))
+	var collation string
+	require.NoError(t, w.DB().QueryRowContext(ctx, `SELECT collation_name FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'customers' AND column_name = 'external_id'`, w.Schema()).Scan(&collation))
+	assert.Equal(t, "C", collation)
 }
 
 func cut(s string) (string, string, bool) {
