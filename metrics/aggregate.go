@@ -105,24 +105,24 @@ func grow[T any](s []T, n int) []T {
 	return out
 }
 
-func (a *aggregator) addCash(custSegs []string, k cashKey, minor int64) {
+func (a *aggregator) addCash(custAggs []*segAgg, k cashKey, minor int64) {
 	a.all.cash[k] += minor
-	for i, di := range a.e.custDims {
-		a.segment(di, custSegs[i]).cash[k] += minor
+	for _, sa := range custAggs {
+		sa.cash[k] += minor
 	}
 }
 
-func (a *aggregator) addTrials(custSegs []string, spans []piece) {
+func (a *aggregator) addTrials(custAggs []*segAgg, spans []piece) {
 	e := a.e
 	for _, p := range spans {
-		targets := []*segAgg{a.all}
-		for i, di := range e.custDims {
-			targets = append(targets, a.segment(di, custSegs[i]))
-		}
-		for _, t := range targets {
-			t.addTrial(e.asOf, p.from, 1)
+		for t := -1; t < len(custAggs); t++ {
+			sa := a.all
+			if t >= 0 {
+				sa = custAggs[t]
+			}
+			sa.addTrial(e.asOf, p.from, 1)
 			if p.to <= e.asOf {
-				t.addTrial(e.asOf, p.to, -1)
+				sa.addTrial(e.asOf, p.to, -1)
 			}
 		}
 	}

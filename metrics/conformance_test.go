@@ -41,7 +41,7 @@ func (c *collectEmitter) Reject(_ context.Context, r canonical.Rejection) error 
 	return nil
 }
 
-func (*collectEmitter) Checkpoint(context.Context, string, string) error          { return nil }
+func (*collectEmitter) Checkpoint(context.Context, string, string) error         { return nil }
 func (*collectEmitter) SnapshotComplete(context.Context, canonical.Entity) error { return nil }
 
 // collectSink keeps every result row.

@@ -34,7 +34,7 @@ type piece struct {
 type subState struct {
 	id     string
 	record *canonical.Subscription
-	revs   []*revision
+	revs   []revision
 	pieces []piece
 }
 
@@ -100,8 +100,32 @@ const (
 // cashKey groups native cash amounts until they are converted at output.
 type cashKey struct {
 	day  canonical.Date
-	cur  string
+	cur  uint32 // packCurrency
 	kind uint8
+}
+
+// packCurrency packs an upper-case ISO 4217 code into an integer (cheap map keys).
+func packCurrency(c string) uint32 {
+	var v uint32
+	for i := 0; i < len(c) && i < 4; i++ {
+		v = v<<8 | uint32(c[i])
+	}
+	return v
+}
+
+// unpackCurrency reverses packCurrency.
+func unpackCurrency(v uint32) string {
+	var b []byte
+	for ; v != 0; v >>= 8 {
+		b = append([]byte{byte(v)}, b...)
+	}
+	return string(b)
+}
+
+// invAcc accumulates one invoice's line totals.
+type invAcc struct {
+	net, gross int64
+	hasLines   bool
 }
 
 // custResult is what one customer produces.
@@ -112,19 +136,29 @@ type custResult struct {
 
 // worker holds scratch buffers reused across customers.
 type worker struct {
-	e      *engine
-	agg    *aggregator
-	lines  []subLine
-	events []event
-	subs   []*subState
+	e        *engine
+	agg      *aggregator
+	lines    []subLine
+	events   []event
+	subs     []subState
+	revs     []revision
+	segs     []string
+	pieces   []piece
+	inv      []invAcc
+	movBuf   []mov
+	ptBuf    []point
+	series   []series
+	custAggs []*segAgg
 }
 
 func (w *worker) process(cd *CustomerData) (custResult, error) {
 	e := w.e
 	var res custResult
-	invNet := make([]int64, len(cd.Invoices))
-	invGross := make([]int64, len(cd.Invoices))
-	invHasLines := make([]bool, len(cd.Invoices))
+	if cap(w.inv) < len(cd.Invoices) {
+		w.inv = make([]invAcc, len(cd.Invoices))
+	}
+	inv := w.inv[:len(cd.Invoices)]
+	clear(inv)
 	findInv := func(id string) int {
 		i, ok := slices.BinarySearchFunc(cd.Invoices, id, func(v *canonical.Invoice, id string) int {
 			return cmp.Compare(v.ExternalID, id)
@@ -142,11 +176,11 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		if ii < 0 {
 			continue
 		}
-		inv := cd.Invoices[ii]
+		in := cd.Invoices[ii]
 		if l.SubscriptionExternalID != "" {
 			referenced = append(referenced, l.SubscriptionExternalID)
 		}
-		exp := canonical.Exponent(inv.Currency)
+		exp := canonical.Exponent(in.Currency)
 		amt, err := toRat(l.Amount, exp)
 		if err != nil {
 			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
@@ -159,12 +193,12 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
 		}
-		invGross[ii] += amt.round()
-		invHasLines[ii] = true
-		if !e.included(inv) {
+		inv[ii].gross += amt.round()
+		inv[ii].hasLines = true
+		if !e.included(in) {
 			continue
 		}
-		invNet[ii] += net.round()
+		inv[ii].net += net.round()
 		switch l.Type {
 		case "trial":
 			if l.ServicePeriodStart != nil && l.ServicePeriodEnd != nil {
@@ -174,11 +208,11 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 			if l.Amount.Sign() < 0 || net.n < 0 || l.ServicePeriodStart == nil || l.ServicePeriodEnd == nil {
 				continue
 			}
-			m, err := e.lineMRR(l, net, inv)
+			m, err := e.lineMRR(l, net)
 			if err != nil {
 				return res, err
 			}
-			w.lines = append(w.lines, subLine{sub: l.SubscriptionExternalID, inv: inv, sps: *l.ServicePeriodStart,
+			w.lines = append(w.lines, subLine{sub: l.SubscriptionExternalID, inv: in, sps: *l.ServicePeriodStart,
 				spe: *l.ServicePeriodEnd, mrr: m, id: l.ExternalID, plan: l.PlanExternalID})
 		}
 	}
@@ -189,21 +223,22 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 	if err != nil {
 		return res, err
 	}
-	custSegs := make([]string, len(e.custDims))
-	for i, di := range e.custDims {
-		custSegs[i] = customerSegment(e.dims[di], cd.Customer)
+	custAggs := w.custAggs[:0]
+	for _, di := range e.custDims {
+		custAggs = append(custAggs, w.agg.segment(di, customerSegment(e.dims[di], cd.Customer)))
 	}
+	w.custAggs = custAggs
 
 	// Cash.
 	addCash := func(day canonical.Date, cur string, kind uint8, minor int64) {
 		if minor == 0 || day > e.asOf {
 			return
 		}
-		w.agg.addCash(custSegs, cashKey{day, cur, kind}, minor)
+		w.agg.addCash(custAggs, cashKey{day, packCurrency(cur), kind}, minor)
 	}
-	for i, inv := range cd.Invoices {
-		if invHasLines[i] && e.included(inv) {
-			addCash(inv.Date, inv.Currency, cashInvoiced, invNet[i])
+	for i, in := range cd.Invoices {
+		if inv[i].hasLines && e.included(in) {
+			addCash(in.Date, in.Currency, cashInvoiced, inv[i].net)
 		}
 	}
 	for _, t := range cd.Transactions {
@@ -214,10 +249,10 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		if ii < 0 {
 			continue
 		}
-		inv := cd.Invoices[ii]
-		amt := invGross[ii]
+		in := cd.Invoices[ii]
+		amt := inv[ii].gross
 		if t.Amount != nil {
-			r, err := toRat(*t.Amount, canonical.Exponent(inv.Currency))
+			r, err := toRat(*t.Amount, canonical.Exponent(in.Currency))
 			if err != nil {
 				return res, fmt.Errorf("metrics: transactions '%s': %w", t.ExternalID, err)
 			}
@@ -227,7 +262,7 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		if t.Type == "refund" {
 			kind = cashRefunds
 		}
-		addCash(t.Date, inv.Currency, kind, amt)
+		addCash(t.Date, in.Currency, kind, amt)
 	}
 	for _, c := range cd.CreditNotes {
 		r, err := toRat(c.Amount, canonical.Exponent(c.Currency))
@@ -249,21 +284,22 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 	}
 
 	// Trials: merged coverage, clipped to as_of.
-	w.agg.addTrials(custSegs, mergeSpans(trials, e.horizon))
+	w.agg.addTrials(custAggs, mergeSpans(trials, e.horizon))
 
 	// MRR views.
 	all := w.view(subs, -1)
 	if len(all) == 1 {
 		s := &all[0]
 		w.agg.addSeries(w.agg.all, s, true, true)
-		for i := range e.custDims {
-			w.agg.addSeries(w.agg.segment(e.custDims[i], custSegs[i]), s, false, false)
+		for _, sa := range custAggs {
+			w.agg.addSeries(sa, s, false, false)
 		}
 		res.movements, res.mrrRows = e.rows(cd.Key, s)
 	}
 	for si, di := range e.subDims {
-		for _, s := range w.view(subs, si) {
-			w.agg.addSeries(w.agg.segment(di, s.seg), &s, false, false)
+		ss := w.view(subs, si)
+		for i := range ss {
+			w.agg.addSeries(w.agg.segment(di, ss[i].seg), &ss[i], false, false)
 		}
 	}
 	return res, nil
@@ -302,7 +338,7 @@ func planMonths(p *canonical.Plan) (a, b int64) {
 }
 
 // lineMRR computes SPEC §3 line_mrr in minor units of the invoice currency.
-func (e *engine) lineMRR(l *canonical.InvoiceLine, net rat, inv *canonical.Invoice) (int64, error) {
+func (e *engine) lineMRR(l *canonical.InvoiceLine, net rat) (int64, error) {
 	p := e.ref.Plans[canonical.Key{Source: l.Source, ExternalID: l.PlanExternalID}]
 	if p == nil {
 		return 0, fmt.Errorf("metrics: invoice_lines '%s': plan_external_id '%s' not found in source '%s'",
@@ -328,9 +364,19 @@ func (e *engine) lineMRR(l *canonical.InvoiceLine, net rat, inv *canonical.Invoi
 }
 
 // buildSubscriptions turns lines, self-priced subscriptions and subscription-type
-// revenue entries into subscriptions with revisions and day pieces.
-func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trials *[]piece) ([]*subState, error) {
+// revenue entries into subscriptions with revisions and day pieces. Revisions, segments
+// and pieces live in worker slabs sized up front, so a customer costs few allocations.
+func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trials *[]piece) ([]subState, error) {
 	e := w.e
+	maxRevs := len(w.lines) + len(cd.Subscriptions) + len(cd.RevenueEntries)
+	if cap(w.revs) < maxRevs {
+		w.revs = make([]revision, 0, 2*maxRevs)
+	}
+	revs := w.revs[:0]
+	if n := maxRevs * len(e.subDims); cap(w.segs) < n {
+		w.segs = make([]string, 0, 2*n)
+	}
+	segs := w.segs[:0]
 	subs := w.subs[:0]
 	findSub := func(id string) *canonical.Subscription {
 		i, ok := slices.BinarySearchFunc(cd.Subscriptions, id, func(v *canonical.Subscription, id string) int {
@@ -344,30 +390,35 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 	// Invoiced subscriptions: group lines into revisions.
 	lines := w.lines
 	slices.SortFunc(lines, func(x, y subLine) int {
-		if c := cmp.Compare(x.sub, y.sub); c != 0 {
+		if c := strings.Compare(x.sub, y.sub); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
+		if c := strings.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(x.sps, y.sps); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.id, y.id)
+		return strings.Compare(x.id, y.id)
 	})
-	var cur *subState
-	var rev *revision
+	first := 0 // index in revs of the current subscription's first revision
 	for i := range lines {
 		l := &lines[i]
-		if cur == nil || cur.id != l.sub {
-			cur = &subState{id: l.sub, record: findSub(l.sub)}
-			subs = append(subs, cur)
-			rev = nil
+		if i == 0 || lines[i-1].sub != l.sub {
+			if i > 0 {
+				subs[len(subs)-1].revs = revs[first:len(revs):len(revs)]
+			}
+			subs = append(subs, subState{id: l.sub, record: findSub(l.sub)})
+			first = len(revs)
+		}
+		var rev *revision
+		if len(revs) > first {
+			rev = &revs[len(revs)-1]
 		}
 		if rev == nil || rev.invID != l.inv.ExternalID || rev.start != l.sps {
-			rev = &revision{start: l.sps, end: l.spe, cur: l.inv.Currency, invDate: l.inv.Date,
-				invID: l.inv.ExternalID, mainMRR: l.mrr, mainID: l.id, plan: l.plan}
-			cur.revs = append(cur.revs, rev)
+			revs = append(revs, revision{start: l.sps, end: l.spe, cur: l.inv.Currency, invDate: l.inv.Date,
+				invID: l.inv.ExternalID, mainMRR: l.mrr, mainID: l.id, plan: l.plan})
+			rev = &revs[len(revs)-1]
 		} else if l.mrr > rev.mainMRR { // lines are in id order: ties keep the smallest id
 			rev.mainMRR, rev.mainID, rev.plan = l.mrr, l.id, l.plan
 		}
@@ -375,6 +426,9 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 		if l.spe > rev.end {
 			rev.end = l.spe
 		}
+	}
+	if len(lines) > 0 {
+		subs[len(subs)-1].revs = revs[first:len(revs):len(revs)]
 	}
 	// Self-priced subscriptions.
 	for _, s := range cd.Subscriptions {
@@ -389,7 +443,8 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 			return nil, err
 		}
 		if r != nil {
-			subs = append(subs, &subState{id: s.ExternalID, record: s, revs: []*revision{r}})
+			revs = append(revs, *r)
+			subs = append(subs, subState{id: s.ExternalID, record: s, revs: revs[len(revs)-1 : len(revs) : len(revs)]})
 		}
 	}
 	// Subscription-type revenue entries: one month of MRR each, a subscription of its own.
@@ -401,23 +456,30 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 		if err != nil {
 			return nil, fmt.Errorf("metrics: revenue_entries '%s': %w", re.ExternalID, err)
 		}
-		r := &revision{start: re.Date, end: re.Date.AddInterval(canonical.Month, 1), native: minor,
-			cur: re.Currency, invDate: re.Date, invID: re.ExternalID, mainMRR: minor, mainID: re.ExternalID}
-		subs = append(subs, &subState{id: "\x00revenue:" + re.ExternalID, revs: []*revision{r}})
+		revs = append(revs, revision{start: re.Date, end: re.Date.AddInterval(canonical.Month, 1), native: minor,
+			cur: re.Currency, invDate: re.Date, invID: re.ExternalID, mainMRR: minor, mainID: re.ExternalID})
+		subs = append(subs, subState{id: "\x00revenue:" + re.ExternalID, revs: revs[len(revs)-1 : len(revs) : len(revs)]})
 	}
 	// Conversion, segments and pieces.
-	for _, s := range subs {
-		for _, r := range s.revs {
+	pcs := w.pieces[:0]
+	for si := range subs {
+		s := &subs[si]
+		for ri := range s.revs {
+			r := &s.revs[ri]
 			conv, err := e.fx.convert(r.native, r.cur, r.start)
 			if err != nil {
 				return nil, err
 			}
 			r.conv = conv
-			r.segs = e.revisionSegments(cd.Key.Source, s, r)
+			start := len(segs)
+			segs = e.revisionSegments(segs, cd.Key.Source, s, r)
+			r.segs = segs[start:len(segs):len(segs)]
 		}
-		s.pieces = e.pieces(s, s.pieces[:0])
+		start := len(pcs)
+		pcs = e.pieces(s, pcs, start)
+		s.pieces = pcs[start:len(pcs):len(pcs)]
 	}
-	w.subs = subs
+	w.revs, w.segs, w.subs, w.pieces = revs, segs, subs, pcs
 	return subs, nil
 }
 
@@ -469,17 +531,16 @@ func (e *engine) selfPriced(s *canonical.Subscription, trials *[]piece) (*revisi
 		mainMRR: m, mainID: s.ExternalID, plan: s.PlanExternalID}, nil
 }
 
-// revisionSegments returns the revision's segment in every subscription-level dimension.
-func (e *engine) revisionSegments(source string, s *subState, r *revision) []string {
+// revisionSegments appends the revision's segment in every subscription-level dimension.
+func (e *engine) revisionSegments(segs []string, source string, s *subState, r *revision) []string {
 	if len(e.subDims) == 0 {
-		return nil
+		return segs
 	}
-	segs := make([]string, len(e.subDims))
 	var p *canonical.Plan
 	if r.plan != "" {
 		p = e.ref.Plans[canonical.Key{Source: source, ExternalID: r.plan}]
 	}
-	for i, di := range e.subDims {
+	for _, di := range e.subDims {
 		d := e.dims[di]
 		v := NoneSegment
 		switch d.kind {
@@ -504,16 +565,16 @@ func (e *engine) revisionSegments(source string, s *subState, r *revision) []str
 				v = attrSegment(p.Attributes, d.attr)
 			}
 		}
-		segs[i] = v
+		segs = append(segs, v)
 	}
 	return segs
 }
 
 // pieces lays a subscription's revisions on the calendar (SPEC §3 revisions and end of
 // a subscription), clipped to the cancellation date and to as_of.
-func (e *engine) pieces(s *subState, out []piece) []piece {
+func (e *engine) pieces(s *subState, out []piece, start int) []piece {
 	revs := s.revs
-	slices.SortFunc(revs, func(x, y *revision) int {
+	slices.SortFunc(revs, func(x, y revision) int {
 		if c := cmp.Compare(x.start, y.start); c != 0 {
 			return c
 		}
@@ -535,29 +596,29 @@ func (e *engine) pieces(s *subState, out []piece) []piece {
 		if from >= to {
 			return
 		}
-		if n := len(out); n > 0 && out[n-1].rev == r && out[n-1].to == from {
+		if n := len(out); n > start && out[n-1].rev == r && out[n-1].to == from {
 			out[n-1].to = to
 			return
 		}
 		out = append(out, piece{from, to, r})
 	}
 	if e.s.SubscriptionEnd == EndCancellation {
-		for i, r := range revs {
+		for i := range revs {
 			to := limit
 			if i+1 < len(revs) {
 				to = revs[i+1].start
 			}
-			add(r.start, to, r)
+			add(revs[i].start, to, &revs[i])
 		}
 		return out
 	}
 	if len(revs) == 1 {
-		add(revs[0].start, revs[0].end, revs[0])
+		add(revs[0].start, revs[0].end, &revs[0])
 		return out
 	}
 	bounds := make([]canonical.Date, 0, 2*len(revs))
-	for _, r := range revs {
-		bounds = append(bounds, r.start, r.end)
+	for i := range revs {
+		bounds = append(bounds, revs[i].start, revs[i].end)
 	}
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
@@ -565,7 +626,7 @@ func (e *engine) pieces(s *subState, out []piece) []piece {
 	next := 0
 	for bi, t := range bounds {
 		for next < len(revs) && revs[next].start == t {
-			stack = append(stack, revs[next])
+			stack = append(stack, &revs[next])
 			next++
 		}
 		for len(stack) > 0 && stack[len(stack)-1].end <= t {
@@ -580,7 +641,7 @@ func (e *engine) pieces(s *subState, out []piece) []piece {
 
 // view computes the series of every segment of one view: the whole customer (si < 0,
 // one series at most) or subscription-level dimension e.subDims[si].
-func (w *worker) view(subs []*subState, si int) []series {
+func (w *worker) view(subs []subState, si int) []series {
 	e := w.e
 	native := si >= 0 && e.dims[e.subDims[si]].kind == dimCurrency
 	seg := func(r *revision) string {
@@ -596,7 +657,8 @@ func (w *worker) view(subs []*subState, si int) []series {
 		return r.conv
 	}
 	ev := w.events[:0]
-	for _, s := range subs {
+	for si2 := range subs {
+		s := &subs[si2]
 		for j, p := range s.pieces {
 			v := val(p.rev)
 			if v != 0 {
@@ -626,23 +688,26 @@ func (w *worker) view(subs []*subState, si int) []series {
 		}
 		return cmp.Compare(x.date, y.date)
 	})
-	var out []series
+	out := w.series[:0]
+	w.movBuf, w.ptBuf = w.movBuf[:0], w.ptBuf[:0]
 	for i := 0; i < len(ev); {
 		j := i
 		for j < len(ev) && ev[j].seg == ev[i].seg {
 			j++
 		}
-		if s := sweep(ev[i:j]); len(s.points) > 0 {
+		if s := w.sweep(ev[i:j]); len(s.points) > 0 {
 			out = append(out, s)
 		}
 		i = j
 	}
+	w.series = out
 	return out
 }
 
 // sweep turns one segment's events (sorted by date) into movements (SPEC §4).
-func sweep(ev []event) series {
+func (w *worker) sweep(ev []event) series {
 	s := series{seg: ev[0].seg}
+	m0, p0 := len(w.movBuf), len(w.ptBuf)
 	var mrr int64
 	had := false
 	for i := 0; i < len(ev); {
@@ -672,17 +737,19 @@ func sweep(ev []event) series {
 			default:
 				t = tCon
 			}
-			s.movs = append(s.movs, mov{date: d, typ: t, before: before, after: mid})
+			w.movBuf = append(w.movBuf, mov{date: d, typ: t, before: before, after: mid})
 		}
 		if fx != 0 {
-			s.movs = append(s.movs, mov{date: d, typ: tFX, before: before + business, after: after})
+			w.movBuf = append(w.movBuf, mov{date: d, typ: tFX, before: before + business, after: after})
 		}
-		s.points = append(s.points, point{date: d, mrr: after})
+		w.ptBuf = append(w.ptBuf, point{date: d, mrr: after})
 		mrr = after
 		if after > 0 {
 			had = true
 		}
 	}
+	s.movs = w.movBuf[m0:len(w.movBuf):len(w.movBuf)]
+	s.points = w.ptBuf[p0:len(w.ptBuf):len(w.ptBuf)]
 	return s
 }
 
@@ -694,14 +761,16 @@ func (e *engine) rows(k canonical.Key, s *series) ([]Movement, []CustomerMRR) {
 		movs[i] = Movement{Date: m.date, Source: k.Source, CustomerExternalID: k.ExternalID, Type: typeNames[m.typ],
 			MRRBefore: m.before, MRRAfter: m.after, Amount: m.after - m.before, Currency: cur}
 	}
-	var rows []CustomerMRR
+	rows := make([]CustomerMRR, 0, len(s.points))
+	ends := make([]canonical.Date, len(s.points))
 	for i, p := range s.points {
 		if p.mrr == 0 {
 			continue
 		}
 		r := CustomerMRR{Source: k.Source, CustomerExternalID: k.ExternalID, ValidFrom: p.date, MRR: p.mrr, Currency: cur}
 		if i+1 < len(s.points) {
-			r.ValidTo = ptr(s.points[i+1].date)
+			ends[i] = s.points[i+1].date
+			r.ValidTo = &ends[i]
 		}
 		rows = append(rows, r)
 	}

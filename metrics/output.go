@@ -255,14 +255,14 @@ func cashByGeneric[K comparable](e *engine, sa *segAgg, from canonical.Date, buc
 		if c := cmp.Compare(x.day, y.day); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(x.cur, y.cur); c != 0 {
+		if c := cmp.Compare(unpackCurrency(x.cur), unpackCurrency(y.cur)); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.kind, y.kind)
 	})
 	out := map[K]*[nCash]decimal.Decimal{}
 	for _, k := range keys {
-		v, err := e.exact(sa.cash[k], k.cur, k.day)
+		v, err := e.exact(sa.cash[k], unpackCurrency(k.cur), k.day)
 		if err != nil {
 			return nil, err
 		}
