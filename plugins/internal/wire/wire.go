@@ -251,13 +251,19 @@ func StreamsFromProto(ss []*pb.Stream) []connectors.Stream {
 	return out
 }
 
-// ServerOptions are the gRPC server options of a plugin (message size limits).
+// windowSize is the HTTP/2 flow-control window of a stream and of the connection: large
+// enough that a plugin never waits for the host to acknowledge a batch on a local socket.
+const windowSize = 8 << 20
+
+// ServerOptions are the gRPC server options of a plugin (message size limits, windows).
 func ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize)}
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.InitialWindowSize(windowSize), grpc.InitialConnWindowSize(windowSize)}
 }
 
-// DialOptions are the gRPC dial options of the host (message size limits).
+// DialOptions are the gRPC dial options of the host (message size limits, windows).
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))}
+		grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+		grpc.WithInitialWindowSize(windowSize), grpc.WithInitialConnWindowSize(windowSize)}
 }
