@@ -119,3 +119,29 @@ func TestPublishSerialisesConcurrentPublishers(t *testing.T) {
 	assert.Equal(t, 200, n, "the last publisher's rows only, never two results mixed")
 	assert.Equal(t, 1, distinct)
 }
+
+func TestCopyEscapesAndMixedBatches(t *testing.T) {
+	ctx := context.Background()
+	w := open(t)
+	defer w.Close()
+	require.NoError(t, w.Migrate(ctx))
+	odd := "tab\there, newline\nthere, back\\slash \\N, cr\rend, ünï 😀"
+	upsert(t, w, "run1", warehousetest.Customer(t, "csv", "a", odd), warehousetest.Customer(t, "csv", `b\N`, "B"))
+	// a batch mixing a stored key and new ones falls back to the merge
+	upsert(t, w, "run2", warehousetest.Customer(t, "csv", "c", "C"), warehousetest.Customer(t, "csv", "a", odd+"!"), warehousetest.Customer(t, "csv", "d", "D"))
+	var got []canonical.Record
+	require.NoError(t, w.Scan(ctx, canonical.Customers, func(r canonical.Record) error { got = append(got, r); return nil }))
+	require.Len(t, got, 4)
+	assert.Equal(t, odd+"!", got[0].(*canonical.Customer).Name)
+	assert.Equal(t, `b\N`, got[1].Key().ExternalID)
+	assert.Equal(t, "B", got[1].(*canonical.Customer).Name)
+	var runs []string
+	rows, err := w.DB().Query(`SELECT external_id || ':' || run_id FROM customers ORDER BY external_id`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		runs = append(runs, s)
+	}
+	assert.Equal(t, []string{"a:run2", `b\N:run1`, "c:run2", "d:run2"}, runs)
+}

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 
 	"github.com/revsync/revsync/canonical"
@@ -24,7 +22,10 @@ type Dialect struct {
 	Schema string
 }
 
-var _ sqlstore.Dialect = (*Dialect)(nil)
+var (
+	_ sqlstore.Dialect        = (*Dialect)(nil)
+	_ sqlstore.DirectInserter = (*Dialect)(nil)
+)
 
 // Name returns "postgres".
 func (d *Dialect) Name() string { return "postgres" }
@@ -96,53 +97,20 @@ func (d *Dialect) CreateStaging(name string, t warehouse.Table) []string {
 	}
 }
 
-// Load appends rows with COPY (binary protocol) on the session's connection, inside
-// its transaction.
+// Load appends rows with COPY (text format, see copyText) on the session's
+// connection, inside its transaction.
 func (d *Dialect) Load(ctx context.Context, s sqlstore.Session, target sqlstore.Target, t warehouse.Table, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ident := pgx.Identifier{d.Schema, target.Name}
+	table := d.Table(target.Name)
 	if target.Staging {
-		ident = pgx.Identifier{target.Name}
+		table = d.Quote(target.Name)
 	}
-	cols := t.ColumnNames()
-	i := 0
-	buf := make([]any, len(cols))
-	src := pgx.CopyFromSlice(len(rows), func(n int) ([]any, error) {
-		i = n
-		for j, v := range rows[n] {
-			buf[j] = copyValue(v)
-		}
-		return buf, nil
-	})
-	return s.Conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return errNotPgx
-		}
-		n, err := c.Conn().CopyFrom(ctx, ident, cols, src)
-		if err != nil {
-			return fmt.Errorf("COPY into %s (at row %d): %w", target.Name, i+1, err)
-		}
-		if n != int64(len(rows)) {
-			return fmt.Errorf("COPY into %s wrote %d of %d rows", target.Name, n, len(rows))
-		}
-		return nil
-	})
-}
-
-// copyValue converts a neutral value for pgx's binary COPY.
-func copyValue(v any) any {
-	switch x := v.(type) {
-	case decimal.Decimal:
-		return pgtype.Numeric{Int: x.Coefficient(), Exp: x.Exponent(), Valid: true}
-	case canonical.Date:
-		return pgtype.Date{Time: x.Time(), Valid: true}
-	case json.RawMessage:
-		return []byte(x)
+	if err := d.copyInto(ctx, s, table, t, rows); err != nil {
+		return fmt.Errorf("COPY into %s: %w", target.Name, err)
 	}
-	return v
+	return nil
 }
 
 // Upsert returns INSERT … ON CONFLICT (key) DO UPDATE SET … WHERE the stored row

@@ -93,6 +93,15 @@ func (t *Tx) Upsert(ctx context.Context, runID string, records []canonical.Recor
 // merge loads rows into t's staging table and upserts them into t.
 func (t *Tx) merge(ctx context.Context, tbl warehouse.Table, rows [][]any) error {
 	d := t.s.d
+	if di, ok := d.(DirectInserter); ok {
+		done, err := di.TryInsert(ctx, t.sess, tbl, rows)
+		if err != nil {
+			return fmt.Errorf("%s: insert %d %s rows: %w", d.Name(), len(rows), tbl.Name, err)
+		}
+		if done {
+			return nil
+		}
+	}
 	staging := "revsync_stage_" + tbl.Name
 	if err := t.stage(ctx, staging, tbl); err != nil {
 		return err
