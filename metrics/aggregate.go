@@ -27,7 +27,35 @@ type segAgg struct {
 	months []monthVals // index: lastMonth − month
 	days   []dayVals   // whole business only; index: asOf − day
 	trial  []int64     // change of trialing customers on a day; index: asOf − day
-	cash   map[cashKey]int64
+	cash   []curCash
+}
+
+// curCash holds one currency's native cash amounts by kind and day (index asOf − day).
+type curCash struct {
+	cur  uint32
+	days [nCash][]int64
+}
+
+// addCash adds native minor units of cash on a day.
+func (s *segAgg) addCash(asOf canonical.Date, k cashKey, minor int64) {
+	var c *curCash
+	for i := range s.cash {
+		if s.cash[i].cur == k.cur {
+			c = &s.cash[i]
+			break
+		}
+	}
+	if c == nil {
+		s.cash = append(s.cash, curCash{cur: k.cur})
+		c = &s.cash[len(s.cash)-1]
+	}
+	i := int(asOf - k.day)
+	d := c.days[k.kind]
+	if i >= len(d) {
+		d = grow(d, i+1)
+		c.days[k.kind] = d
+	}
+	d[i] += minor
 }
 
 // cohortAgg aggregates one cohort; index k is the month offset.
@@ -56,7 +84,7 @@ func newAggregator(e *engine) *aggregator {
 	return a
 }
 
-func newSegAgg() *segAgg { return &segAgg{cash: map[cashKey]int64{}} }
+func newSegAgg() *segAgg { return &segAgg{} }
 
 // segment returns the aggregate of segment seg of dimension di.
 func (a *aggregator) segment(di int, seg string) *segAgg {
@@ -106,9 +134,9 @@ func grow[T any](s []T, n int) []T {
 }
 
 func (a *aggregator) addCash(custAggs []*segAgg, k cashKey, minor int64) {
-	a.all.cash[k] += minor
+	a.all.addCash(a.e.asOf, k, minor)
 	for _, sa := range custAggs {
-		sa.cash[k] += minor
+		sa.addCash(a.e.asOf, k, minor)
 	}
 }
 
@@ -300,8 +328,14 @@ func (s *segAgg) merge(b *segAgg) {
 	for i := range b.trial {
 		s.trial[i] += b.trial[i]
 	}
-	for k, v := range b.cash {
-		s.cash[k] += v
+	for _, c := range b.cash {
+		for kind, days := range c.days {
+			for i, v := range days {
+				if v != 0 {
+					s.addCash(0, cashKey{day: canonical.Date(-i), cur: c.cur, kind: uint8(kind)}, v)
+				}
+			}
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/revsync/revsync/canonical"
 	"github.com/shopspring/decimal"
@@ -682,12 +683,16 @@ func (w *worker) view(subs []subState, si int) []series {
 	if len(ev) == 0 {
 		return nil
 	}
-	slices.SortFunc(ev, func(x, y event) int {
-		if c := strings.Compare(x.seg, y.seg); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.date, y.date)
-	})
+	if si < 0 {
+		slices.SortFunc(ev, func(x, y event) int { return cmp.Compare(x.date, y.date) })
+	} else {
+		slices.SortFunc(ev, func(x, y event) int {
+			if c := strings.Compare(x.seg, y.seg); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.date, y.date)
+		})
+	}
 	out := w.series[:0]
 	w.movBuf, w.ptBuf = w.movBuf[:0], w.ptBuf[:0]
 	for i := 0; i < len(ev); {
@@ -756,12 +761,12 @@ func (w *worker) sweep(ev []event) series {
 // rows renders the customer's movements and customer_mrr intervals.
 func (e *engine) rows(k canonical.Key, s *series) ([]Movement, []CustomerMRR) {
 	cur := e.s.ReportingCurrency
-	movs := make([]Movement, len(s.movs))
+	movs := getMovements(len(s.movs))
 	for i, m := range s.movs {
 		movs[i] = Movement{Date: m.date, Source: k.Source, CustomerExternalID: k.ExternalID, Type: typeNames[m.typ],
 			MRRBefore: m.before, MRRAfter: m.after, Amount: m.after - m.before, Currency: cur}
 	}
-	rows := make([]CustomerMRR, 0, len(s.points))
+	rows := getCustomerMRR(len(s.points))
 	ends := make([]canonical.Date, len(s.points))
 	for i, p := range s.points {
 		if p.mrr == 0 {
@@ -775,6 +780,40 @@ func (e *engine) rows(k canonical.Key, s *series) ([]Movement, []CustomerMRR) {
 		rows = append(rows, r)
 	}
 	return movs, rows
+}
+
+var (
+	movementPool    sync.Pool
+	customerMRRPool sync.Pool
+)
+
+// getMovements returns a movement slice of length n, reusing emitted ones.
+func getMovements(n int) []Movement {
+	if p, ok := movementPool.Get().(*[]Movement); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]Movement, n, max(n, 16))
+}
+
+// getCustomerMRR returns an empty customer_mrr slice with room for n rows.
+func getCustomerMRR(n int) []CustomerMRR {
+	if p, ok := customerMRRPool.Get().(*[]CustomerMRR); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]CustomerMRR, 0, max(n, 16))
+}
+
+// release returns a customer's row slices once they are written.
+func (r *custResult) release() {
+	if r.movements != nil {
+		m := r.movements[:0]
+		movementPool.Put(&m)
+	}
+	if r.mrrRows != nil {
+		c := r.mrrRows[:0]
+		customerMRRPool.Put(&c)
+	}
+	r.movements, r.mrrRows = nil, nil
 }
 
 // mergeSpans merges overlapping day spans and clips them to before horizon.

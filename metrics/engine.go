@@ -176,6 +176,7 @@ func (e *engine) run(ctx context.Context, workers int, in Input, out Sink, sum *
 				firstErr = err
 				cancel()
 			}
+			p.res.release()
 		}
 	}
 	sum.CustomersProcessed = next

@@ -242,37 +242,71 @@ func (e *engine) daily(a *aggregator, costs map[canonical.Date]decimal.Decimal, 
 	return nil
 }
 
-// cashByGeneric converts a segment's native cash amounts dated from `from` to as_of exactly,
-// at the rate of each record's date, and sums them by the key bucket returns.
-func cashByGeneric[K comparable](e *engine, sa *segAgg, from canonical.Date, bucket func(canonical.Date) K) (map[K]*[nCash]decimal.Decimal, error) {
-	keys := make([]cashKey, 0, len(sa.cash))
-	for k := range sa.cash {
-		if k.day >= from && k.day <= e.asOf {
-			keys = append(keys, k)
+// cashByGeneric converts a segment's native cash amounts dated from `from` to as_of
+// exactly, at the rate of each record's date, and sums them by the key bucket returns.
+// Amounts sharing a bucket, currency, kind and rate row are summed natively first, so
+// each group is converted once; the sums stay exact.
+func cashByGeneric[K cmp.Ordered](e *engine, sa *segAgg, from canonical.Date, bucket func(canonical.Date) K) (map[K]*[nCash]decimal.Decimal, error) {
+	type group struct {
+		b    K
+		cur  uint32
+		kind uint8
+		rate canonical.Date // date of the rate row used; 0 when no conversion
+	}
+	sums := map[group]int64{}
+	for _, c := range sa.cash {
+		cur := unpackCurrency(c.cur)
+		for kind, days := range c.days {
+			for i, v := range days {
+				day := e.asOf - canonical.Date(i)
+				if day < from || v == 0 {
+					continue
+				}
+				g := group{b: bucket(day), cur: c.cur, kind: uint8(kind)}
+				if cur != e.s.ReportingCurrency {
+					r, err := e.fx.lookup(cur, day)
+					if err != nil {
+						return nil, err
+					}
+					g.rate = r.date
+				}
+				sums[g] += v
+			}
 		}
 	}
-	slices.SortFunc(keys, func(x, y cashKey) int {
-		if c := cmp.Compare(x.day, y.day); c != 0 {
+	groups := make([]group, 0, len(sums))
+	for g := range sums {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(x, y group) int {
+		if c := cmp.Compare(x.b, y.b); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(unpackCurrency(x.cur), unpackCurrency(y.cur)); c != 0 {
+		if c := cmp.Compare(x.cur, y.cur); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.kind, y.kind)
+		if c := cmp.Compare(x.kind, y.kind); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.rate, y.rate)
 	})
 	out := map[K]*[nCash]decimal.Decimal{}
-	for _, k := range keys {
-		v, err := e.exact(sa.cash[k], unpackCurrency(k.cur), k.day)
-		if err != nil {
-			return nil, err
+	for _, g := range groups {
+		cur := unpackCurrency(g.cur)
+		v := decimal.New(sums[g], 0)
+		if cur != e.s.ReportingCurrency {
+			r, err := e.fx.lookup(cur, g.rate)
+			if err != nil {
+				return nil, err
+			}
+			v = r.exact(sums[g], canonical.Exponent(cur), e.fx.repExp)
 		}
-		b := bucket(k.day)
-		acc := out[b]
+		acc := out[g.b]
 		if acc == nil {
 			acc = &[nCash]decimal.Decimal{}
-			out[b] = acc
+			out[g.b] = acc
 		}
-		acc[k.kind] = acc[k.kind].Add(v)
+		acc[g.kind] = acc[g.kind].Add(v)
 	}
 	return out, nil
 }
