@@ -30,6 +30,34 @@ type process struct {
 	client *plugin.Client
 	rpc    *wire.Client
 	log    *slog.Logger
+	info   Info
+}
+
+// Info is what a running plugin says about itself.
+type Info struct {
+	// Type is the plugin's own connector type.
+	Type string
+	// Description is its one-line description.
+	Description string
+	// ProtocolVersion is the connector.v1 major version it speaks.
+	ProtocolVersion int
+	// SDKVersion is the revsync SDK version it was built with.
+	SDKVersion string
+}
+
+// Probe verifies and launches a discovered plugin, completes the handshake, asks for its
+// spec and stops it: what `revsync plugins verify` checks beyond the checksum.
+func Probe(ctx context.Context, opts Options, p Plugin) (Info, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	proc, err := launch(ctx, p, "", opts.AllowUnverified, log)
+	if err != nil {
+		return Info{}, err
+	}
+	proc.kill()
+	return proc.info, nil
 }
 
 // launch verifies and starts a plugin: gRPC only, automatic mTLS, managed (so Cleanup
@@ -97,6 +125,8 @@ func (proc *process) connect(ctx context.Context) error {
 	if spec.GetProtocolVersion() != wire.ProtocolVersion {
 		return connectors.ConfigError(fmt.Errorf("plugin %q reports connector protocol v%d; revsync speaks v%d", p.Name, spec.GetProtocolVersion(), wire.ProtocolVersion))
 	}
+	proc.info = Info{Type: spec.GetType(), Description: spec.GetDescription(),
+		ProtocolVersion: int(spec.GetProtocolVersion()), SDKVersion: spec.GetSdkVersion()}
 	proc.log.Debug("plugin started", "plugin_type", spec.GetType(), "sdk_version", spec.GetSdkVersion(), "capabilities", fmt.Sprint(spec.GetCapabilities()))
 	return nil
 }
