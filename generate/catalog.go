@@ -162,28 +162,32 @@ func (g *gen) writeFX(r *rand.Rand) {
 	}
 }
 
-// costSpec is a monthly cost line; amount grows with the customer count.
+// costSpec is a monthly cost line; its amount grows with the customer base.
 type costSpec struct {
-	name, category, cur              string
-	baseCents, perCustomerMilliCents int64
-	recurring                        bool
-	day                              int
+	name, category, cur         string
+	baseCents, perCustomerCents int64
+	recurring                   bool
+	day                         int
 }
 
 var costSpecs = []costSpec{
-	{name: "AWS", category: "INFRASTRUCTURE", cur: "USD", baseCents: 120_000, perCustomerMilliCents: 90_000, recurring: true, day: 1},
-	{name: "Datadog", category: "INFRASTRUCTURE", cur: "USD", baseCents: 30_000, perCustomerMilliCents: 10_000, recurring: true, day: 3},
-	{name: "Payment processing fees", category: "THIRD_PARTY", cur: "USD", baseCents: 5_000, perCustomerMilliCents: 40_000, day: 28},
-	{name: "Google Ads", category: "MARKETING", cur: "USD", baseCents: 250_000, perCustomerMilliCents: 30_000, day: 15},
+	{name: "AWS", category: "INFRASTRUCTURE", cur: "USD", baseCents: 120_000, perCustomerCents: 6_000, recurring: true, day: 1},
+	{name: "Datadog", category: "INFRASTRUCTURE", cur: "USD", baseCents: 30_000, perCustomerCents: 1_000, recurring: true, day: 3},
+	{name: "Payment processing fees", category: "THIRD_PARTY", cur: "USD", baseCents: 5_000, perCustomerCents: 2_500, day: 28},
+	{name: "Google Ads", category: "MARKETING", cur: "USD", baseCents: 250_000, perCustomerCents: 8_000, day: 15},
 	{name: "Conference sponsorship", category: "MARKETING", cur: "EUR", baseCents: 400_000, day: 20},
-	{name: "Slack, Notion, GitHub", category: "TOOLS", cur: "USD", baseCents: 45_000, recurring: true, day: 5},
+	{name: "Slack, Notion, GitHub", category: "TOOLS", cur: "USD", baseCents: 45_000, perCustomerCents: 200, recurring: true, day: 5},
 	{name: "Accounting firm", category: "OTHER", cur: "GBP", baseCents: 80_000, recurring: true, day: 10},
 }
 
 func (g *gen) writeCosts(r *rand.Rand) {
-	n := int64(g.opts.Customers)
+	months := int64(g.opts.Months)
+	k := int64(0)
 	for m := g.opts.Start.MonthStart(); m <= g.opts.End; m = m.AddMonths(1) {
 		month := g.dates.get(m)[:7]
+		// Customers sign up evenly over the history: costs grow with the base.
+		k++
+		n := int64(g.opts.Customers) * min(k, months) / months
 		for i, c := range costSpecs {
 			if c.name == "Conference sponsorship" && !chance(r, 250) {
 				continue
@@ -192,7 +196,7 @@ func (g *gen) writeCosts(r *rand.Rand) {
 			if d > g.opts.End || d < g.opts.Start {
 				continue
 			}
-			cents := c.baseCents + n*c.perCustomerMilliCents/1000
+			cents := c.baseCents + n*c.perCustomerCents
 			cents = cents * int64(90+r.IntN(21)) / 100
 			g.costs.str("cost_"+month+"_"+itoa(i)).str(c.name).money(cents, 2).str(c.cur).str(c.category).bool(c.recurring).date(d)
 			if c.category == "MARKETING" {
