@@ -30,6 +30,9 @@ type Options struct {
 	// Start is the first day of the history; default the first day of the month Months-1
 	// months before End's month (24 months ending 2025-12-31 start on 2024-01-01).
 	Start canonical.Date
+	// Progress, when set, is called with the number of customers written so far after
+	// every 10,000 customers and once at the end; it must not block for long.
+	Progress func(customers int)
 }
 
 // Stats describes what Write wrote.
@@ -171,6 +174,12 @@ func (g *gen) run(ctx context.Context) error {
 		if err := g.firstError(); err != nil {
 			return err
 		}
+		if g.opts.Progress != nil && (i+1)%10_000 == 0 {
+			g.opts.Progress(i + 1)
+		}
+	}
+	if g.opts.Progress != nil && g.opts.Customers%10_000 != 0 {
+		g.opts.Progress(g.opts.Customers)
 	}
 	r := rand.New(rand.NewPCG(uint64(g.opts.Seed), 0))
 	g.writeFX(r)

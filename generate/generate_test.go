@@ -314,3 +314,10 @@ func BenchmarkWrite(b *testing.B) {
 	b.SetBytes(bytes)
 	b.ReportMetric(float64(customers)*float64(b.N)/b.Elapsed().Seconds(), "customers/s")
 }
+
+func TestWrite_ReportsProgress(t *testing.T) {
+	var seen []int
+	_, err := Write(context.Background(), t.TempDir(), Options{Customers: 20_500, Months: 2, Seed: 1, Progress: func(n int) { seen = append(seen, n) }})
+	require.NoError(t, err)
+	assert.Equal(t, []int{10_000, 20_000, 20_500}, seen)
+}
