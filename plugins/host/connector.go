@@ -62,17 +62,30 @@ func (s *Settings) Validate() []connectors.Problem {
 // Connector is the `plugin` source type: each call launches the named plugin, forwards
 // the call and the source's config, and stops the process after.
 type Connector struct {
-	opts Options
+	options func() Options
 }
 
 var _ connectors.Connector = (*Connector)(nil)
 
 // NewConnector returns the plugin connector for the given options.
 func NewConnector(opts Options) *Connector {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+	return &Connector{options: func() Options { return opts }}
+}
+
+// NewDeferredConnector returns a plugin connector whose options are asked for at each
+// call: register it before the config is loaded (the loader needs its Spec to decode
+// plugin sources) and have options return the `plugins:` block of the loaded config.
+func NewDeferredConnector(options func() Options) *Connector {
+	return &Connector{options: options}
+}
+
+// opts returns the current options with defaults.
+func (c *Connector) opts() Options {
+	o := c.options()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	return &Connector{opts: opts}
+	return o
 }
 
 // Spec describes the plugin source type.
@@ -150,16 +163,17 @@ func (c *Connector) with(ctx context.Context, cfg connectors.Config, op string, 
 	if problems := s.Validate(); len(problems) > 0 {
 		return connectors.ConfigError(fmt.Errorf("source %q: %s %s", cfg.Source, problems[0].Key, problems[0].Message))
 	}
-	baseDir := c.opts.BaseDir
+	opts := c.opts()
+	baseDir := opts.BaseDir
 	if baseDir == "" {
 		baseDir = cfg.BaseDir
 	}
-	p, err := find(c.opts, baseDir, s.Plugin)
+	p, err := find(opts, baseDir, s.Plugin)
 	if err != nil {
 		return connectors.ConfigError(fmt.Errorf("source %q: %w", cfg.Source, err))
 	}
-	log := c.opts.Logger.With("source", cfg.Source)
-	proc, err := launch(ctx, p, s.SHA256, c.opts.AllowUnverified, log)
+	log := opts.Logger.With("source", cfg.Source)
+	proc, err := launch(ctx, p, s.SHA256, opts.AllowUnverified, log)
 	if err != nil {
 		return fmt.Errorf("source %q: %w", cfg.Source, err)
 	}
