@@ -116,6 +116,12 @@ func TestCSV_ReadsRows(t *testing.T) {
 			},
 		},
 		{
+			name:     "a row of empty tab-separated cells is a row",
+			files:    map[string]string{"products.csv": "external_id\tname\n\t\n \n"},
+			settings: Settings{Files: map[string]FileSettings{"products": {Delimiter: "\t"}}},
+			want:     []connectors.Record{{Entity: canonical.Products, Fields: map[string]string{}, Raw: "\t", Origin: "products.csv line 2"}},
+		},
+		{
 			name:  "fx_rates have no external_id",
 			files: map[string]string{"fx_rates.csv": "date,currency,rate\n2024-01-01,EUR,1.10\n"},
 			want: []connectors.Record{{Entity: canonical.FXRates, Fields: map[string]string{"date": "2024-01-01", "currency": "EUR", "rate": "1.10"},

@@ -112,7 +112,8 @@ func (s *scanner) next() (item, error) {
 		if err != nil {
 			return item{}, err
 		}
-		if l.long || strings.TrimSpace(l.text) != "" {
+		// A blank line is skipped; a line of empty cells ("\t\t") is a row.
+		if l.long || strings.TrimSpace(l.text) != "" || strings.ContainsRune(l.text, s.delim) {
 			first = l
 			break
 		}
