@@ -155,6 +155,15 @@ type worker struct {
 func (w *worker) process(cd *CustomerData) (custResult, error) {
 	e := w.e
 	var res custResult
+	byID := func(a, b canonical.Record) int { return strings.Compare(a.Header().ExternalID, b.Header().ExternalID) }
+	if !slices.IsSortedFunc(cd.Invoices, func(a, b *canonical.Invoice) int { return byID(a, b) }) {
+		cd.Invoices = slices.Clone(cd.Invoices)
+		slices.SortFunc(cd.Invoices, func(a, b *canonical.Invoice) int { return byID(a, b) })
+	}
+	if !slices.IsSortedFunc(cd.Subscriptions, func(a, b *canonical.Subscription) int { return byID(a, b) }) {
+		cd.Subscriptions = slices.Clone(cd.Subscriptions)
+		slices.SortFunc(cd.Subscriptions, func(a, b *canonical.Subscription) int { return byID(a, b) })
+	}
 	if cap(w.inv) < len(cd.Invoices) {
 		w.inv = make([]invAcc, len(cd.Invoices))
 	}
