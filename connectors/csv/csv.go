@@ -120,32 +120,69 @@ func (s *Settings) Validate() []connectors.Problem {
 	return ps
 }
 
-// Check verifies that the folder exists.
-func (Connector) Check(_ context.Context, cfg connectors.Config) error {
-	s, err := settingsOf(cfg)
+// Check verifies that the folder exists and that the header of every entity file in it
+// maps onto the entity's fields, so that a misnamed column shows before a sync.
+func (Connector) Check(ctx context.Context, cfg connectors.Config) error {
+	s, dir, err := folder(cfg)
 	if err != nil {
 		return err
+	}
+	var errs []error
+	for _, e := range canonical.Entities {
+		path := filepath.Join(dir, string(e)+".csv")
+		ok, err := fileExists(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := checkHeader(path, e, s.Files[string(e)]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return connectors.ConfigError(err)
+	}
+	return ctx.Err()
+}
+
+func checkHeader(path string, e canonical.Entity, opts FileSettings) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("csv: open %s: %w", path, err)
+	}
+	defer f.Close()
+	_, err = readHeader(newScanner(f, delimiter(opts)), filepath.Base(path), e, opts)
+	return err
+}
+
+// folder returns the settings and the folder they name, after checking that it is one.
+func folder(cfg connectors.Config) (*Settings, string, error) {
+	s, err := settingsOf(cfg)
+	if err != nil {
+		return nil, "", err
 	}
 	dir := resolve(cfg.BaseDir, s.Path)
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return connectors.ConfigError(fmt.Errorf("csv: source %q: folder %s does not exist (check path:)", cfg.Source, dir))
+		return nil, "", connectors.ConfigError(fmt.Errorf("csv: source %q: folder %s does not exist (check path:)", cfg.Source, dir))
 	case err != nil:
-		return connectors.ConfigError(fmt.Errorf("csv: source %q: folder %s: %w", cfg.Source, dir, err))
+		return nil, "", connectors.ConfigError(fmt.Errorf("csv: source %q: folder %s: %w", cfg.Source, dir, err))
 	case !info.IsDir():
-		return connectors.ConfigError(fmt.Errorf("csv: source %q: %s is a file, not a folder: path: names the folder holding <entity>.csv files", cfg.Source, dir))
+		return nil, "", connectors.ConfigError(fmt.Errorf("csv: source %q: %s is a file, not a folder: path: names the folder holding <entity>.csv files", cfg.Source, dir))
 	}
-	return nil
+	return s, dir, nil
 }
 
 // Discover lists one stream per entity file present in the folder.
-func (c Connector) Discover(ctx context.Context, cfg connectors.Config) ([]connectors.Stream, error) {
-	if err := c.Check(ctx, cfg); err != nil {
+func (Connector) Discover(_ context.Context, cfg connectors.Config) ([]connectors.Stream, error) {
+	_, dir, err := folder(cfg)
+	if err != nil {
 		return nil, err
 	}
-	s, _ := settingsOf(cfg)
-	dir := resolve(cfg.BaseDir, s.Path)
 	var streams []connectors.Stream
 	for _, e := range canonical.Entities {
 		if ok, err := fileExists(filepath.Join(dir, string(e)+".csv")); err != nil {
@@ -160,12 +197,11 @@ func (c Connector) Discover(ctx context.Context, cfg connectors.Config) ([]conne
 // Read emits every row of every entity file present, entity by entity in canonical
 // order, then declares each file's entity complete. It always reads everything: a file
 // is the whole truth for its entity, so the state is ignored.
-func (c Connector) Read(ctx context.Context, cfg connectors.Config, _ connectors.State, emit connectors.Emitter) error {
-	if err := c.Check(ctx, cfg); err != nil {
+func (Connector) Read(ctx context.Context, cfg connectors.Config, _ connectors.State, emit connectors.Emitter) error {
+	s, dir, err := folder(cfg)
+	if err != nil {
 		return err
 	}
-	s, _ := settingsOf(cfg)
-	dir := resolve(cfg.BaseDir, s.Path)
 	for _, e := range canonical.Entities {
 		path := filepath.Join(dir, string(e)+".csv")
 		ok, err := fileExists(path)
@@ -196,24 +232,10 @@ func readFile(ctx context.Context, source, path string, e canonical.Entity, opts
 
 // readStream reads one entity file from r; name is the file name used in messages.
 func readStream(ctx context.Context, source, name string, e canonical.Entity, opts FileSettings, r io.Reader, emit connectors.Emitter) error {
-	delim := ','
-	if opts.Delimiter != "" {
-		delim, _ = utf8.DecodeRuneInString(opts.Delimiter)
-	}
-	sc := newScanner(r, delim)
-	head, err := sc.next()
-	if errors.Is(err, io.EOF) {
-		return connectors.ConfigError(fmt.Errorf("csv: %s is empty: it needs a header row naming its columns (%s)", name, strings.Join(canonical.SchemaOf(e).FieldNames(), ", ")))
-	}
+	sc := newScanner(r, delimiter(opts))
+	cols, err := readHeader(sc, name, e, opts)
 	if err != nil {
-		return fmt.Errorf("csv: read %s: %w", name, err)
-	}
-	if head.problem != "" {
-		return connectors.ConfigError(fmt.Errorf("csv: %s %s (header row): %s", name, head.lines(), head.problem))
-	}
-	cols, err := mapHeader(name, e, opts, head.fields)
-	if err != nil {
-		return connectors.ConfigError(err)
+		return err
 	}
 	idCol := slices.IndexFunc(cols, func(c column) bool { return c.field == "external_id" })
 	for n := 0; ; n++ {
@@ -246,6 +268,33 @@ func readStream(ctx context.Context, source, name string, e canonical.Entity, op
 			return err
 		}
 	}
+}
+
+func delimiter(opts FileSettings) rune {
+	if opts.Delimiter == "" {
+		return ','
+	}
+	r, _ := utf8.DecodeRuneInString(opts.Delimiter)
+	return r
+}
+
+// readHeader reads the header row and maps it; every problem is a config error.
+func readHeader(sc *scanner, name string, e canonical.Entity, opts FileSettings) ([]column, error) {
+	head, err := sc.next()
+	if errors.Is(err, io.EOF) {
+		return nil, connectors.ConfigError(fmt.Errorf("csv: %s is empty: it needs a header row naming its columns (%s)", name, strings.Join(canonical.SchemaOf(e).FieldNames(), ", ")))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("csv: read %s: %w", name, err)
+	}
+	if head.problem != "" {
+		return nil, connectors.ConfigError(fmt.Errorf("csv: %s %s (header row): %s", name, head.lines(), head.problem))
+	}
+	cols, err := mapHeader(name, e, opts, head.fields)
+	if err != nil {
+		return nil, connectors.ConfigError(err)
+	}
+	return cols, nil
 }
 
 // column is what one header of a file maps to: a field or an attribute.

@@ -295,6 +295,20 @@ func TestCSV_CheckAndDiscover(t *testing.T) {
 	assert.Contains(t, err.Error(), "not a folder")
 }
 
+func TestCSV_CheckReportsEveryBadHeader(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"plans.csv":     "external_id,name,interval\n",
+		"customers.csv": "external_id,name\nc1,A\n",
+		"products.csv":  "id,name\n",
+	})
+	err := Connector{}.Check(context.Background(), connectors.Config{Source: "csv", Settings: &Settings{Path: "."}, BaseDir: dir})
+	require.Error(t, err)
+	assert.Equal(t, connectors.KindConfig, connectors.KindOf(err))
+	assert.Contains(t, err.Error(), `products.csv: unknown column "id"`)
+	assert.Contains(t, err.Error(), `plans.csv: unknown column "interval"`)
+	assert.NotContains(t, err.Error(), "customers.csv")
+}
+
 func TestSettings_Validate(t *testing.T) {
 	tests := []struct {
 		name     string
