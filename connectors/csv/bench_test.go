@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -95,6 +96,18 @@ func TestCSV_UnclosedQuoteKeepsMemoryBounded(t *testing.T) {
 }
 
 func stringsReader(s string) io.Reader { return &lineRowsFixed{s: s} }
+
+func TestCSV_OverlongLineIsRejectedAndReadingGoesOn(t *testing.T) {
+	long := "p1," + strings.Repeat("x", maxRecordBytes+10) + "\n"
+	r := stringsReader("external_id,name\n" + long + "p2,B\n")
+	rec := &recorder{}
+	require.NoError(t, readStream(context.Background(), "csv", "products.csv", canonical.Products, FileSettings{}, r, rec))
+	require.Len(t, rec.rejects, 1)
+	assert.Equal(t, "products.csv line 2: the line is longer than 8 MiB (only its start is kept)", rec.rejects[0].Reason)
+	assert.Len(t, rec.rejects[0].Raw, longPrefix+len("…"))
+	require.Len(t, rec.records, 1)
+	assert.Equal(t, "products.csv line 3", rec.records[0].Origin)
+}
 
 type lineRowsFixed struct{ s string }
 

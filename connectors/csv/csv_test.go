@@ -175,6 +175,13 @@ func TestCSV_MalformedRowIsRejectedWithLineNumber(t *testing.T) {
 			wantRaw:     []string{`p1,"A`},
 		},
 		{
+			name:        "invalid UTF-8",
+			body:        "external_id,name\np1,caf\xe9\np2,B\n",
+			wantIDs:     []string{"p2"},
+			wantReasons: []string{"products.csv line 2: the text is not valid UTF-8 (save the file as UTF-8)"},
+			wantRaw:     []string{"p1,caf\uFFFD"},
+		},
+		{
 			name:        "unclosed quote on the last line",
 			body:        "external_id,name\np1,A\np2,\"B\n",
 			wantIDs:     []string{"p1"},

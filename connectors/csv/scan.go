@@ -17,6 +17,8 @@ const (
 	maxRecordBytes = 8 << 20
 	// maxRecordLines bounds the physical lines one quoted value may span.
 	maxRecordLines = 1000
+	// longPrefix is how much of an over-long line a rejection keeps.
+	longPrefix = 1024
 )
 
 // physLine is one physical line of the file, without its terminator.
@@ -47,8 +49,9 @@ func (s *lineSource) next() (physLine, error) {
 		if !long {
 			s.buf = append(s.buf, chunk...)
 			if len(s.buf) > maxRecordBytes {
+				// Keep the start of the line for the rejection, drop the rest.
 				long = true
-				s.buf = s.buf[:0]
+				s.buf = s.buf[:longPrefix]
 			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -119,7 +122,7 @@ func (s *scanner) next() (item, error) {
 		}
 	}
 	if first.long {
-		return item{first: first.n, last: first.n, raw: "", problem: fmt.Sprintf("the line is longer than %d MiB", maxRecordBytes>>20)}, nil
+		return item{first: first.n, last: first.n, raw: strings.ToValidUTF8(first.text, "\uFFFD") + "…", problem: fmt.Sprintf("the line is longer than %d MiB (only its start is kept)", maxRecordBytes>>20)}, nil
 	}
 	s.group = append(s.group[:0], first)
 	open := stillQuoted(first.text, s.delim, false)
@@ -154,6 +157,11 @@ func (s *scanner) next() (item, error) {
 			b.WriteString(l.text)
 		}
 		raw = b.String()
+	}
+	if !utf8.ValidString(raw) {
+		// Kept as is, invalid bytes would fail the warehouse write of the whole batch.
+		return item{raw: strings.ToValidUTF8(raw, "\uFFFD"), first: first.n, last: s.group[len(s.group)-1].n,
+			problem: "the text is not valid UTF-8 (save the file as UTF-8)"}, nil
 	}
 	fields, err := splitRecord(raw, s.delim, s.fields[:0])
 	s.fields = fields
