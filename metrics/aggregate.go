@@ -339,14 +339,42 @@ func (s *segAgg) merge(b *segAgg) {
 	}
 }
 
+// calendar caches month indices and first days for 1950-01-01 … 2149-12-31, the range
+// every realistic billing date falls in; dates outside use the civil computation.
+var calendar = func() (c struct {
+	first    canonical.Date
+	monthOf  []int32
+	m0       int32
+	firstDay []canonical.Date
+}) {
+	c.first = canonical.Date(daysFromCivil(1950, 1, 1))
+	last := canonical.Date(daysFromCivil(2150, 1, 1))
+	c.monthOf = make([]int32, last-c.first)
+	c.m0 = 1950 * 12
+	for d := c.first; d < last; d++ {
+		y, m, _ := civil(int64(d))
+		c.monthOf[d-c.first] = int32(y*12 + m - 1)
+	}
+	for m := c.m0; m <= 2150*12; m++ {
+		c.firstDay = append(c.firstDay, canonical.Date(daysFromCivil(int64(m)/12, int64(m)%12+1, 1)))
+	}
+	return c
+}()
+
 // monthIndex returns year×12 + month−1 of a day.
 func monthIndex(d canonical.Date) int32 {
+	if i := int(d - calendar.first); i >= 0 && i < len(calendar.monthOf) {
+		return calendar.monthOf[i]
+	}
 	y, m, _ := civil(int64(d))
 	return int32(y*12 + m - 1)
 }
 
 // monthFirstDay returns the first day of month index m.
 func monthFirstDay(m int32) canonical.Date {
+	if i := int(m - calendar.m0); i >= 0 && i < len(calendar.firstDay) {
+		return calendar.firstDay[i]
+	}
 	y, mo := int64(m)/12, int64(m)%12+1
 	return canonical.Date(daysFromCivil(y, mo, 1))
 }

@@ -155,14 +155,15 @@ type worker struct {
 func (w *worker) process(cd *CustomerData) (custResult, error) {
 	e := w.e
 	var res custResult
-	byID := func(a, b canonical.Record) int { return strings.Compare(a.Header().ExternalID, b.Header().ExternalID) }
-	if !slices.IsSortedFunc(cd.Invoices, func(a, b *canonical.Invoice) int { return byID(a, b) }) {
+	invByID := func(a, b *canonical.Invoice) int { return strings.Compare(a.ExternalID, b.ExternalID) }
+	if !slices.IsSortedFunc(cd.Invoices, invByID) {
 		cd.Invoices = slices.Clone(cd.Invoices)
-		slices.SortFunc(cd.Invoices, func(a, b *canonical.Invoice) int { return byID(a, b) })
+		slices.SortFunc(cd.Invoices, invByID)
 	}
-	if !slices.IsSortedFunc(cd.Subscriptions, func(a, b *canonical.Subscription) int { return byID(a, b) }) {
+	subByID := func(a, b *canonical.Subscription) int { return strings.Compare(a.ExternalID, b.ExternalID) }
+	if !slices.IsSortedFunc(cd.Subscriptions, subByID) {
 		cd.Subscriptions = slices.Clone(cd.Subscriptions)
-		slices.SortFunc(cd.Subscriptions, func(a, b *canonical.Subscription) int { return byID(a, b) })
+		slices.SortFunc(cd.Subscriptions, subByID)
 	}
 	if cap(w.inv) < len(cd.Invoices) {
 		w.inv = make([]invAcc, len(cd.Invoices))

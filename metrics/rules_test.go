@@ -495,3 +495,18 @@ func TestValues_MatchWarehouseColumns(t *testing.T) {
 	assert.Equal(t, int64(2), r.Values(true)[7])
 	assert.Nil(t, r.Values(true)[8])
 }
+
+func TestCalendar_MatchesTimePackage(t *testing.T) {
+	for _, d := range []canonical.Date{canonical.NewDate(1800, 3, 1), canonical.NewDate(1949, 12, 31),
+		canonical.NewDate(1950, 1, 1), canonical.NewDate(2024, 2, 29), canonical.NewDate(2149, 12, 31),
+		canonical.NewDate(2150, 1, 1), canonical.NewDate(2400, 2, 29)} {
+		tm := d.Time()
+		m := monthIndex(d)
+		assert.Equal(t, int32(tm.Year()*12+int(tm.Month())-1), m, d.String())
+		assert.Equal(t, d.MonthStart(), monthFirstDay(m), d.String())
+		assert.Equal(t, d.AddMonths(1)-1, monthLastDay(m), d.String())
+	}
+	for d := canonical.NewDate(2023, 1, 1); d < canonical.NewDate(2026, 1, 1); d++ {
+		require.Equal(t, d.MonthStart(), monthFirstDay(monthIndex(d)))
+	}
+}
