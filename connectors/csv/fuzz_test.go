@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -35,8 +36,8 @@ func FuzzScanner(f *testing.F) {
 			}
 			got = append(got, append([]string(nil), it.fields...))
 		}
-		if strings.ContainsAny(in, "\r\uFEFF") || strings.Contains(in, "\n ") || strings.HasPrefix(in, " ") {
-			return // line-end, BOM and blank-line handling differ by design
+		if !utf8.ValidString(in) || strings.ContainsAny(in, "\r\uFEFF") || strings.Contains(in, "\n ") || strings.HasPrefix(in, " ") {
+			return // UTF-8 checks, line ends, BOM and blank lines differ by design
 		}
 		r := stdcsv.NewReader(strings.NewReader(in))
 		r.FieldsPerRecord = -1
