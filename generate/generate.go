@@ -21,7 +21,8 @@ import (
 type Options struct {
 	// Customers is the number of customers to generate (≥ 1).
 	Customers int
-	// Months is the length of the history in months; default 24.
+	// Months is the length of the history in months; default 24. It sets Start when
+	// Start is zero.
 	Months int
 	// Seed makes the output reproducible: the same options write byte-identical files.
 	Seed int64

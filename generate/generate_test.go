@@ -321,3 +321,29 @@ func TestWrite_ReportsProgress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []int{10_000, 20_000, 20_500}, seen)
 }
+
+func TestWrite_SmallAndOddHistoriesAreValid(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"one customer, one month", Options{Customers: 1, Months: 1, Seed: 5}},
+		{"leap day end", Options{Customers: 40, Months: 2, Seed: 6, End: canonical.NewDate(2024, 2, 29)}},
+		{"explicit start mid-month", Options{Customers: 40, Seed: 7, Start: canonical.NewDate(2023, 5, 17), End: canonical.NewDate(2023, 9, 30)}},
+		{"ten years", Options{Customers: 30, Months: 120, Seed: 8}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := Write(context.Background(), dir, tc.opts)
+			require.NoError(t, err)
+			l := load(t, dir)
+			require.Empty(t, l.rejects, "first rejections: %v", first(l.rejects, 5))
+			assert.Equal(t, int64(tc.opts.Customers), st.Rows[canonical.Customers])
+			for _, r := range l.records[canonical.Invoices] {
+				d := r.(*canonical.Invoice).Date
+				assert.True(t, d >= st.Start && d <= st.End, "invoice dated %s outside %s..%s", d, st.Start, st.End)
+			}
+		})
+	}
+}
