@@ -41,6 +41,9 @@ func (h *slogHCLog) Log(level hclog.Level, msg string, args ...any) {
 		return
 	}
 	lvl := slogLevel(level)
+	if h.name == "" && lvl == slog.LevelInfo {
+		lvl = slog.LevelDebug // go-plugin's own chatter (process started/exited); the plugin's lines are named
+	}
 	ctx := context.Background()
 	if !h.l.Enabled(ctx, lvl) {
 		return

@@ -1,14 +1,11 @@
 package host_test
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/revsync/revsync/plugins/internal/plugintest"
 )
 
 // binDir holds the plugin binaries TestMain builds: the example plugin and the test
@@ -27,35 +24,11 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	for name, pkg := range map[string]string{
-		"example":    "../example",
-		"testplugin": "./testdata/testplugin",
-	} {
-		if err := buildPlugin(dir, name, pkg); err != nil {
+	for name, pkg := range map[string]string{"example": plugintest.Example, "testplugin": plugintest.TestPlugin} {
+		if _, err := plugintest.Build(dir, name, pkg); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 	}
 	return m.Run()
-}
-
-// buildPlugin builds pkg into dir/revsync-connector-<name> and writes its .sha256.
-func buildPlugin(dir, name, pkg string) error {
-	out := filepath.Join(dir, "revsync-connector-"+name)
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building plugin %s from %s: %v\n%s", name, pkg, err, stderr.String())
-	}
-	return writeSum(out)
-}
-
-func writeSum(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(b)
-	return os.WriteFile(path+".sha256", []byte(hex.EncodeToString(sum[:])+"  "+filepath.Base(path)+"\n"), 0o644)
 }
