@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -87,9 +88,9 @@ type item struct {
 // lines names the item's line range for people: "line 12" or "lines 12-14".
 func (it *item) lines() string {
 	if it.last > it.first {
-		return fmt.Sprintf("lines %d-%d", it.first, it.last)
+		return "lines " + strconv.Itoa(it.first) + "-" + strconv.Itoa(it.last)
 	}
-	return fmt.Sprintf("line %d", it.first)
+	return "line " + strconv.Itoa(it.first)
 }
 
 // scanner splits a CSV stream into logical records (RFC 4180, strict quotes) while keeping
@@ -187,6 +188,9 @@ func (s *scanner) recover(problem string) item {
 // whether one was open at its start. Only a quote at the start of a value opens one, so a
 // stray quote inside an unquoted value never swallows the following lines.
 func stillQuoted(line string, delim rune, inQuote bool) bool {
+	if !inQuote && strings.IndexByte(line, '"') < 0 {
+		return false
+	}
 	const (
 		atStart = iota
 		unquoted
