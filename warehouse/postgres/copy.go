@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func appendText(b *bytes.Buffer, v any) error {
 	case []byte:
 		escape(b, string(x))
 	case decimal.Decimal:
-		b.WriteString(x.String())
+		appendDecimal(b, x)
 	case canonical.Date:
 		b.Write(x.Time().AppendFormat(scratch[:0], time.DateOnly))
 	case time.Time:
@@ -70,6 +71,39 @@ func appendText(b *bytes.Buffer, v any) error {
 		return fmt.Errorf("cannot COPY a %T value", v)
 	}
 	return nil
+}
+
+// appendDecimal writes d exactly; coefficients of up to 18 digits (every NUMERIC(18,s)
+// value) are formatted without allocating, others through Decimal.String.
+func appendDecimal(b *bytes.Buffer, d decimal.Decimal) {
+	exp := d.Exponent()
+	if d.NumDigits() > 18 || exp > 0 || exp < -18 {
+		b.WriteString(d.String())
+		return
+	}
+	c := d.CoefficientInt64()
+	if c < 0 {
+		b.WriteByte('-')
+		c = -c
+	}
+	var scratch [24]byte
+	digits := strconv.AppendInt(scratch[:0], c, 10)
+	frac := int(-exp)
+	if frac == 0 {
+		b.Write(digits)
+		return
+	}
+	if len(digits) <= frac {
+		b.WriteString("0.")
+		for range frac - len(digits) {
+			b.WriteByte('0')
+		}
+		b.Write(digits)
+		return
+	}
+	b.Write(digits[:len(digits)-frac])
+	b.WriteByte('.')
+	b.Write(digits[len(digits)-frac:])
 }
 
 // escape writes s with COPY text escapes for backslash, tab, newline and carriage return.
@@ -94,19 +128,33 @@ func escape(b *bytes.Buffer, s string) {
 	}
 }
 
-// copyInto runs COPY table (columns) FROM STDIN with rows on the session's connection.
+// copyChunk is how many rows copyInto encodes per write: the encoder runs concurrently
+// with the network send and the server's COPY, one chunk ahead.
+const copyChunk = 2000
+
+// copyInto runs COPY table (columns) FROM STDIN with rows on the session's connection,
+// encoding rows while earlier ones are sent and loaded.
 func (d *Dialect) copyInto(ctx context.Context, s sqlstore.Session, table string, t warehouse.Table, rows [][]any) error {
-	data, err := copyText(rows)
-	if err != nil {
-		return err
-	}
 	stmt := fmt.Sprintf("COPY %s (%s) FROM STDIN", table, sqlstore.Columns(d, t, ""))
-	return s.Conn.Raw(func(driverConn any) error {
+	pr, pw := io.Pipe()
+	encoded := make(chan error, 1)
+	go func() {
+		var err error
+		for start := 0; start < len(rows) && err == nil; start += copyChunk {
+			var chunk []byte
+			if chunk, err = copyText(rows[start:min(start+copyChunk, len(rows))]); err == nil {
+				_, err = pw.Write(chunk)
+			}
+		}
+		pw.CloseWithError(err)
+		encoded <- err
+	}()
+	err := s.Conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return errNotPgx
 		}
-		tag, err := c.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), stmt)
+		tag, err := c.Conn().PgConn().CopyFrom(ctx, pr, stmt)
 		if err != nil {
 			return err
 		}
@@ -115,6 +163,11 @@ func (d *Dialect) copyInto(ctx context.Context, s sqlstore.Session, table string
 		}
 		return nil
 	})
+	pr.CloseWithError(io.ErrClosedPipe) // unblock the encoder if COPY stopped early
+	if encErr := <-encoded; encErr != nil && !errors.Is(encErr, io.ErrClosedPipe) && err == nil {
+		err = encErr
+	}
+	return err
 }
 
 // TryInsert COPYs rows straight into the live table under a savepoint. A unique-key
