@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/revsync/revsync/generate"
 )
 
 // cpuTime returns the CPU time (user + system) the process has used.
@@ -106,4 +108,39 @@ func itoa(n int) string {
 		return "customers=100k"
 	}
 	return "n"
+}
+
+// BenchmarkEngineGenerated runs the engine on `revsync generate` data (package
+// generate, 20,000 customers) loaded through the CSV connector; loading is not timed.
+func BenchmarkEngineGenerated(b *testing.B) {
+	dir := b.TempDir()
+	opts := generate.Options{Customers: 20000, Seed: 1}.Defaults()
+	if _, err := generate.Write(context.Background(), dir, opts); err != nil {
+		b.Fatal(err)
+	}
+	ds := loadCase(b, dir)
+	ref, err := ds.Reference(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := sliceInput{ref: ref}
+	lines := 0
+	_ = ds.Customers(context.Background(), func(cd *CustomerData) error {
+		in.cust = append(in.cust, cd)
+		lines += len(cd.Lines)
+		return nil
+	})
+	s := Settings{ReportingCurrency: "USD", AsOf: opts.End, Dimensions: []string{"plan", "country"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := Compute(context.Background(), s, in, &nullSink{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	el, cpu := time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds()
+	b.ReportMetric(float64(lines*b.N)/el, "lines/s")
+	b.ReportMetric(float64(lines*b.N)/cpu, "lines/cpu-s")
+	b.ReportMetric(float64(lines), "lines")
 }

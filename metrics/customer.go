@@ -84,7 +84,7 @@ type series struct {
 
 // event is a change of one segment's MRR on one day.
 type event struct {
-	seg   string
+	seg   int32 // index into the view's segment names
 	date  canonical.Date
 	delta int64
 	fx    int64
@@ -150,6 +150,8 @@ type worker struct {
 	ptBuf    []point
 	series   []series
 	custAggs []*segAgg
+	names    []string
+	lastInv  int
 }
 
 func (w *worker) process(cd *CustomerData) (custResult, error) {
@@ -170,13 +172,18 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 	}
 	inv := w.inv[:len(cd.Invoices)]
 	clear(inv)
+	w.lastInv = 0
 	findInv := func(id string) int {
+		if w.lastInv < len(cd.Invoices) && cd.Invoices[w.lastInv].ExternalID == id {
+			return w.lastInv
+		}
 		i, ok := slices.BinarySearchFunc(cd.Invoices, id, func(v *canonical.Invoice, id string) int {
 			return cmp.Compare(v.ExternalID, id)
 		})
 		if !ok {
 			return -1
 		}
+		w.lastInv = i
 		return i
 	}
 	w.lines = w.lines[:0]
@@ -651,15 +658,24 @@ func (e *engine) pieces(s *subState, out []piece, start int) []piece {
 }
 
 // view computes the series of every segment of one view: the whole customer (si < 0,
-// one series at most) or subscription-level dimension e.subDims[si].
+// one series at most) or subscription-level dimension e.subDims[si]. Segment names are
+// numbered per customer so that sorting compares integers.
 func (w *worker) view(subs []subState, si int) []series {
 	e := w.e
 	native := si >= 0 && e.dims[e.subDims[si]].kind == dimCurrency
-	seg := func(r *revision) string {
+	names := w.names[:0]
+	seg := func(r *revision) int32 {
 		if si < 0 {
-			return ""
+			return 0
 		}
-		return r.segs[si]
+		name := r.segs[si]
+		for i, n := range names {
+			if n == name {
+				return int32(i)
+			}
+		}
+		names = append(names, name)
+		return int32(len(names) - 1)
 	}
 	val := func(r *revision) int64 {
 		if native {
@@ -670,34 +686,35 @@ func (w *worker) view(subs []subState, si int) []series {
 	ev := w.events[:0]
 	for si2 := range subs {
 		s := &subs[si2]
+		prevSeg := int32(-1)
 		for j, p := range s.pieces {
 			v := val(p.rev)
+			sg := seg(p.rev)
 			if v != 0 {
-				sg := seg(p.rev)
 				ev = append(ev, event{seg: sg, date: p.from, delta: v})
 				if p.to < e.horizon {
 					ev = append(ev, event{seg: sg, date: p.to, delta: -v})
 				}
 			}
-			if j == 0 || native {
-				continue
+			if j > 0 && !native {
+				q := s.pieces[j-1]
+				if q.to == p.from && q.rev.cur == p.rev.cur && q.rev.native == p.rev.native && p.rev.native > 0 &&
+					prevSeg == sg && val(q.rev) != v {
+					ev = append(ev, event{seg: sg, date: p.from, fx: v - val(q.rev)})
+				}
 			}
-			q := s.pieces[j-1]
-			if q.to == p.from && q.rev.cur == p.rev.cur && q.rev.native == p.rev.native && p.rev.native > 0 &&
-				seg(q.rev) == seg(p.rev) && val(q.rev) != v {
-				ev = append(ev, event{seg: seg(p.rev), date: p.from, fx: v - val(q.rev)})
-			}
+			prevSeg = sg
 		}
 	}
-	w.events = ev
+	w.events, w.names = ev, names
 	if len(ev) == 0 {
 		return nil
 	}
-	if si < 0 {
+	if len(names) <= 1 {
 		slices.SortFunc(ev, func(x, y event) int { return cmp.Compare(x.date, y.date) })
 	} else {
 		slices.SortFunc(ev, func(x, y event) int {
-			if c := strings.Compare(x.seg, y.seg); c != 0 {
+			if c := cmp.Compare(x.seg, y.seg); c != 0 {
 				return c
 			}
 			return cmp.Compare(x.date, y.date)
@@ -711,6 +728,9 @@ func (w *worker) view(subs []subState, si int) []series {
 			j++
 		}
 		if s := w.sweep(ev[i:j]); len(s.points) > 0 {
+			if si >= 0 {
+				s.seg = names[ev[i].seg]
+			}
 			out = append(out, s)
 		}
 		i = j
@@ -721,7 +741,7 @@ func (w *worker) view(subs []subState, si int) []series {
 
 // sweep turns one segment's events (sorted by date) into movements (SPEC §4).
 func (w *worker) sweep(ev []event) series {
-	s := series{seg: ev[0].seg}
+	var s series
 	m0, p0 := len(w.movBuf), len(w.ptBuf)
 	var mrr int64
 	had := false
