@@ -96,8 +96,10 @@ func ratio(num, den int64) *decimal.Decimal {
 	if den == 0 {
 		return nil
 	}
-	n := new(big.Int).Mul(big.NewInt(num), big.NewInt(pow10[rateScale]))
-	q, _ := bigRoundDiv(n, big.NewInt(den))
+	q, err := mulDivRound(num, pow10[rateScale], den)
+	if err != nil {
+		return nil
+	}
 	d := decimal.New(q, -rateScale)
 	return &d
 }

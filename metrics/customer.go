@@ -116,11 +116,13 @@ func packCurrency(c string) uint32 {
 
 // unpackCurrency reverses packCurrency.
 func unpackCurrency(v uint32) string {
-	var b []byte
-	for ; v != 0; v >>= 8 {
-		b = append([]byte{byte(v)}, b...)
+	var b [4]byte
+	i := len(b)
+	for ; v != 0 && i > 0; v >>= 8 {
+		i--
+		b[i] = byte(v)
 	}
-	return string(b)
+	return string(b[i:])
 }
 
 // invAcc accumulates one invoice's line totals.
@@ -137,21 +139,25 @@ type custResult struct {
 
 // worker holds scratch buffers reused across customers.
 type worker struct {
-	e        *engine
-	agg      *aggregator
-	lines    []subLine
-	events   []event
-	subs     []subState
-	revs     []revision
-	segs     []string
-	pieces   []piece
-	inv      []invAcc
-	movBuf   []mov
-	ptBuf    []point
-	series   []series
-	custAggs []*segAgg
-	names    []string
-	lastInv  int
+	e          *engine
+	agg        *aggregator
+	lines      []subLine
+	events     []event
+	subs       []subState
+	revs       []revision
+	segs       []string
+	pieces     []piece
+	inv        []invAcc
+	movBuf     []mov
+	ptBuf      []point
+	series     []series
+	custAggs   []*segAgg
+	names      []string
+	lastInv    int
+	trials     []piece
+	referenced []string
+	bounds     []canonical.Date
+	stack      []*revision
 }
 
 func (w *worker) process(cd *CustomerData) (custResult, error) {
@@ -187,8 +193,9 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		return i
 	}
 	w.lines = w.lines[:0]
-	var trials []piece
-	var referenced []string
+	trials := w.trials[:0]
+	referenced := w.referenced[:0]
+	defer func() { w.trials, w.referenced = trials[:0], referenced[:0] }()
 	for _, l := range cd.Lines {
 		ii := findInv(l.InvoiceExternalID)
 		if ii < 0 {
@@ -494,7 +501,7 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 			r.segs = segs[start:len(segs):len(segs)]
 		}
 		start := len(pcs)
-		pcs = e.pieces(s, pcs, start)
+		pcs = w.layOut(s, pcs, start)
 		s.pieces = pcs[start:len(pcs):len(pcs)]
 	}
 	w.revs, w.segs, w.subs, w.pieces = revs, segs, subs, pcs
@@ -588,9 +595,10 @@ func (e *engine) revisionSegments(segs []string, source string, s *subState, r *
 	return segs
 }
 
-// pieces lays a subscription's revisions on the calendar (SPEC §3 revisions and end of
+// layOut lays a subscription's revisions on the calendar (SPEC §3 revisions and end of
 // a subscription), clipped to the cancellation date and to as_of.
-func (e *engine) pieces(s *subState, out []piece, start int) []piece {
+func (w *worker) layOut(s *subState, out []piece, start int) []piece {
+	e := w.e
 	revs := s.revs
 	slices.SortFunc(revs, func(x, y revision) int {
 		if c := cmp.Compare(x.start, y.start); c != 0 {
@@ -634,13 +642,14 @@ func (e *engine) pieces(s *subState, out []piece, start int) []piece {
 		add(revs[0].start, revs[0].end, &revs[0])
 		return out
 	}
-	bounds := make([]canonical.Date, 0, 2*len(revs))
+	bounds := w.bounds[:0]
 	for i := range revs {
 		bounds = append(bounds, revs[i].start, revs[i].end)
 	}
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
-	stack := make([]*revision, 0, len(revs))
+	stack := w.stack[:0]
+	defer func() { w.bounds, w.stack = bounds[:0], stack[:0] }()
 	next := 0
 	for bi, t := range bounds {
 		for next < len(revs) && revs[next].start == t {
