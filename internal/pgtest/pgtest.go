@@ -73,6 +73,18 @@ func DSN(t testing.TB) string {
 	return d
 }
 
+// ServerPID returns the process id of the throwaway server's postmaster, or 0 when none
+// was started here (REVSYNC_PG_DSN, or before the first DSN call). Benchmarks use it to
+// count the server's CPU time.
+func ServerPID() int {
+	mu.Lock()
+	defer mu.Unlock()
+	if started == nil || started.cmd.Process == nil {
+		return 0
+	}
+	return started.cmd.Process.Pid
+}
+
 // Schema returns the name of a new schema unique to the test, dropped with everything in
 // it when the test ends. The schema itself is not created.
 func Schema(t testing.TB) string {
