@@ -25,7 +25,7 @@ type scriptedConnector struct {
 	amount        string
 }
 
-func (c *scriptedConnector) Spec() connectors.Spec { return connectors.Spec{Type: "scripted"} }
+func (c *scriptedConnector) Spec() connectors.Spec                          { return connectors.Spec{Type: "scripted"} }
 func (c *scriptedConnector) Check(context.Context, connectors.Config) error { return nil }
 func (c *scriptedConnector) Discover(context.Context, connectors.Config) ([]connectors.Stream, error) {
 	return nil, nil
