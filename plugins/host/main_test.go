@@ -13,6 +13,10 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(childHostEnv); dir != "" {
+		runChildHost(dir) // this process is the host that TestRead_PluginDiesWithItsHost kills
+		return
+	}
 	os.Exit(run(m))
 }
 
