@@ -61,4 +61,3 @@ func isZombie(pid int) bool {
 	}
 	return false
 }
-
