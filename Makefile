@@ -26,7 +26,7 @@ demo: build
 	rm -rf demo && mkdir -p demo
 	cp examples/demo/revsync.yaml demo/revsync.yaml
 	$(BIN) generate --customers 500 --months 24 --seed 1 --out demo/data
-	$(BIN) --config demo/revsync.yaml sync
+	$(BIN) --config demo/revsync.yaml --log-level warn sync
 	$(BIN) --config demo/revsync.yaml metrics
 
 test: vet pg-deps

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -49,7 +50,7 @@ func newMetricsCmd(g *globals) *cobra.Command {
 				_, err = fmt.Fprintln(g.stdout, "no metrics published yet for this selection: run `revsync sync` first (or check --dimension)")
 				return err
 			}
-			asPercent(res)
+			humanise(res)
 			return render.Table(g.stdout, res)
 		},
 	}
@@ -98,20 +99,30 @@ func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + 
 
 var hundred = decimal.NewFromInt(100)
 
-// asPercent rewrites the rate columns of res as percentages with two decimals.
-func asPercent(res *warehouse.Result) {
+// humanise rewrites the rate columns of res as percentages with two decimals and the
+// money columns with their currency's number of decimals.
+func humanise(res *warehouse.Result) {
+	currency := slices.Index(res.Columns, "currency")
 	for i, name := range res.Columns {
-		if name != "cust_churn" && name != "gross_mrr_churn" && name != "nrr" {
+		rate := name == "cust_churn" || name == "gross_mrr_churn" || name == "nrr"
+		if !rate && (!res.Numeric[i] || name == "customers") {
 			continue
 		}
 		for _, row := range res.Rows {
 			if row[i] == nil {
 				continue
 			}
-			if d, err := decimal.NewFromString(*row[i]); err == nil {
-				s := d.Mul(hundred).StringFixed(2) + "%"
-				row[i] = &s
+			d, err := decimal.NewFromString(*row[i])
+			if err != nil {
+				continue
 			}
+			var s string
+			if rate {
+				s = d.Mul(hundred).StringFixed(2) + "%"
+			} else {
+				s = d.StringFixed(canonical.Exponent(*row[currency]))
+			}
+			row[i] = &s
 		}
 	}
 }
