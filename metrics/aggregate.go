@@ -66,13 +66,14 @@ type cohortAgg struct {
 
 // aggregator holds one worker's aggregates; aggregators merge by addition.
 type aggregator struct {
-	e        *engine
-	all      *segAgg
-	dims     []map[string]*segAgg
-	cohorts  map[int32]*cohortAgg
-	firstDay canonical.Date
-	hasFirst bool
-	vals     []int64 // scratch: month-end values
+	e         *engine
+	all       *segAgg
+	dims      []map[string]*segAgg
+	cohorts   map[int32]*cohortAgg
+	firstDay  canonical.Date
+	hasFirst  bool
+	vals      []int64 // scratch: month-end values of the last series evaluated
+	endsFirst int32   // month index of vals[0]
 }
 
 func newAggregator(e *engine) *aggregator {
@@ -160,6 +161,12 @@ func (a *aggregator) addTrials(custAggs []*segAgg, spans []piece) {
 // for the whole business), the month-end evaluations behind churn rates and NRR/GRR,
 // and, for the whole business, the customer's cohort.
 func (a *aggregator) addSeries(sa *segAgg, s *series, daily, cohort bool) {
+	a.addSeriesEnds(sa, s, daily, cohort, false)
+}
+
+// addSeriesEnds is addSeries; with reuse it takes the month-end values computed by the
+// previous call for the same series.
+func (a *aggregator) addSeriesEnds(sa *segAgg, s *series, daily, cohort, reuse bool) {
 	e := a.e
 	last := e.lastMonth
 	for _, m := range s.movs {
@@ -187,28 +194,11 @@ func (a *aggregator) addSeries(sa *segAgg, s *series, daily, cohort bool) {
 			before = p.mrr
 		}
 	}
-	first := monthIndex(pts[0].date)
-	limit := last
-	if lp := pts[len(pts)-1]; lp.mrr == 0 {
-		if l := monthIndex(lp.date) + 12; l < limit {
-			limit = l
-		}
+	first, vals := a.endsFirst, a.vals
+	if !reuse {
+		first, vals = a.monthEnds(s)
 	}
-	n := int(limit - first + 1)
-	vals := a.vals[:0]
-	j, cur := 0, int64(0)
-	for m := first; m <= limit; m++ {
-		end := monthLastDay(m)
-		if end > e.asOf {
-			end = e.asOf
-		}
-		for j < len(pts) && pts[j].date <= end {
-			cur = pts[j].mrr
-			j++
-		}
-		vals = append(vals, cur)
-	}
-	a.vals = vals
+	n := len(vals)
 	for k := 0; k < n; k++ {
 		m := first + int32(k)
 		var st, s12 int64
@@ -256,6 +246,37 @@ func (a *aggregator) addSeries(sa *segAgg, s *series, daily, cohort bool) {
 			}
 		}
 	}
+}
+
+// monthEnds returns the series' MRR at the end of each month from its first month, as
+// far as later months can still matter (12 months after it drops to 0 for good).
+func (a *aggregator) monthEnds(s *series) (int32, []int64) {
+	e := a.e
+	last := e.lastMonth
+	pts := s.points
+	first := monthIndex(pts[0].date)
+	limit := last
+	if lp := pts[len(pts)-1]; lp.mrr == 0 {
+		if l := monthIndex(lp.date) + 12; l < limit {
+			limit = l
+		}
+	}
+	vals := a.vals[:0]
+	j, cur := 0, int64(0)
+	for m := first; m <= limit; m++ {
+		end := monthLastDay(m)
+		if end > e.asOf {
+			end = e.asOf
+		}
+		for j < len(pts) && pts[j].date <= end {
+			cur = pts[j].mrr
+			j++
+		}
+		vals = append(vals, cur)
+	}
+	a.vals = vals
+	a.endsFirst = first
+	return first, vals
 }
 
 // merge adds b into a.

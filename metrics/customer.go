@@ -317,7 +317,7 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		s := &all[0]
 		w.agg.addSeries(w.agg.all, s, true, true)
 		for _, sa := range custAggs {
-			w.agg.addSeries(sa, s, false, false)
+			w.agg.addSeriesEnds(sa, s, false, false, true)
 		}
 		res.movements, res.mrrRows = e.rows(cd.Key, s)
 	}
