@@ -17,7 +17,6 @@ type period struct {
 	churnFromStart     int64
 	startSum, endSum   int64
 	minSum             int64
-	has12              bool
 	start12, end12     int64
 	min12              int64
 	trial              *int64
