@@ -73,7 +73,10 @@ func (w *Warehouse) Close() error {
 // holding UTC, and the appender as bulk path.
 type Dialect struct{}
 
-var _ sqlstore.Dialect = Dialect{}
+var (
+	_ sqlstore.Dialect      = Dialect{}
+	_ sqlstore.TableCreator = Dialect{}
+)
 
 // Name returns "duckdb".
 func (Dialect) Name() string { return "duckdb" }
@@ -219,6 +222,20 @@ func exactDecimal(d decimal.Decimal, t warehouse.Type) (duckdb.Decimal, error) {
 }
 
 var maxDecimal18 = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+
+// CreateTable creates live tables with their primary key, except result tables: Publish
+// deletes and re-inserts their rows in one transaction while readers hold older
+// snapshots, which DuckDB's ART indexes do not support (write-write conflicts and
+// internal errors on the re-inserted keys). Their keys are guaranteed by the metrics
+// engine that fills them instead.
+func (d Dialect) CreateTable(t warehouse.Table) string {
+	for _, r := range warehouse.ResultTables() {
+		if r.Name == t.Name {
+			t.Key = nil
+		}
+	}
+	return sqlstore.CreateTable(d, t)
+}
 
 // Upsert is INSERT … ON CONFLICT (key) DO UPDATE.
 func (d Dialect) Upsert(t warehouse.Table, from string) string {

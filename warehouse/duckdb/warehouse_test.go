@@ -409,3 +409,47 @@ func TestSaveRun_InsertsThenUpdates(t *testing.T) {
 	assert.Equal(t, [][]string{{"r1", "main", "csv", "cli", "2024-03-01T10:00:00Z", "2024-03-01T10:01:30Z", "failed", "10", "8", "2", "boom"}},
 		query(t, w, "SELECT * FROM sync_runs"))
 }
+
+func TestTx_DeletedKeyCanBeWrittenAgainUnderConcurrentReaders(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	var recs []canonical.Record
+	for i := range 2000 {
+		recs = append(recs, rec(t, canonical.Products, "csv", map[string]string{"external_id": fmt.Sprintf("p%04d", i), "name": "a"}, nil))
+	}
+	upsert(t, w, "run1", recs...)
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.Key().ExternalID
+	}
+
+	done := make(chan struct{})
+	readerErr := make(chan error, 1)
+	go func() {
+		defer close(readerErr)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := w.Query(ctx, "SELECT count(*), max(name) FROM products"); err != nil {
+				readerErr <- err
+				return
+			}
+		}
+	}()
+	for round := range 5 {
+		tx, err := w.Begin(ctx)
+		require.NoError(t, err)
+		require.NoError(t, tx.Delete(ctx, "csv", canonical.Products, ids))
+		require.NoError(t, tx.Upsert(ctx, fmt.Sprintf("run%d", round+2), recs), "round %d", round)
+		n, err := tx.Prune(ctx, "csv", canonical.Products, fmt.Sprintf("run%d", round+2))
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		require.NoError(t, tx.Commit(), "round %d", round)
+	}
+	close(done)
+	require.NoError(t, <-readerErr)
+	assert.Equal(t, [][]string{{"2000", "run6"}}, query(t, w, "SELECT count(*), max(run_id) FROM products"))
+}

@@ -20,12 +20,28 @@ var migrations = []migration{
 	{version: 1, statements: createAllTables},
 }
 
+// TableCreator is an optional Dialect capability: CreateTable returns the DDL of live
+// table t when the default CreateTable does not suit the database (DuckDB leaves the
+// key out of result tables, whose rows Publish deletes and re-inserts under concurrent
+// readers, which its indexes do not support).
+type TableCreator interface {
+	CreateTable(t warehouse.Table) string
+}
+
+// createTable returns the DDL of live table t for d.
+func createTable(d Dialect, t warehouse.Table) string {
+	if tc, ok := d.(TableCreator); ok {
+		return tc.CreateTable(t)
+	}
+	return CreateTable(d, t)
+}
+
 // createAllTables is version 1: every canonical, system and result table of schema.go.
 func createAllTables(d Dialect) []string {
 	var stmts []string
 	for _, group := range [][]warehouse.Table{warehouse.SystemTables(), warehouse.CanonicalTables(), warehouse.ResultTables()} {
 		for _, t := range group {
-			stmts = append(stmts, CreateTable(d, t))
+			stmts = append(stmts, createTable(d, t))
 		}
 	}
 	return stmts
@@ -43,7 +59,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("%s: migrate: %s: %w", s.d.Name(), abbreviate(q), err)
 		}
 	}
-	if _, err := s.db.ExecContext(ctx, CreateTable(s.d, warehouse.SchemaMigrations)); err != nil {
+	if _, err := s.db.ExecContext(ctx, createTable(s.d, warehouse.SchemaMigrations)); err != nil {
 		return fmt.Errorf("%s: migrate: create schema_migrations: %w", s.d.Name(), err)
 	}
 	current, err := s.SchemaVersion(ctx)
