@@ -25,19 +25,26 @@ import (
 // cheaper to produce than binary NUMERIC), dates as YYYY-MM-DD, timestamps as RFC 3339.
 func copyText(rows [][]any) ([]byte, error) {
 	var b bytes.Buffer
-	b.Grow(len(rows) * 160)
+	if err := appendRows(&b, rows); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// appendRows appends rows to b in COPY's text format (see copyText).
+func appendRows(b *bytes.Buffer, rows [][]any) error {
 	for _, row := range rows {
 		for j, v := range row {
 			if j > 0 {
 				b.WriteByte('\t')
 			}
-			if err := appendText(&b, v); err != nil {
-				return nil, err
+			if err := appendText(b, v); err != nil {
+				return err
 			}
 		}
 		b.WriteByte('\n')
 	}
-	return b.Bytes(), nil
+	return nil
 }
 
 func appendText(b *bytes.Buffer, v any) error {
@@ -140,10 +147,11 @@ func (d *Dialect) copyInto(ctx context.Context, s sqlstore.Session, table string
 	encoded := make(chan error, 1)
 	go func() {
 		var err error
+		var buf bytes.Buffer // reused: a pipe Write returns only once the reader took it all
 		for start := 0; start < len(rows) && err == nil; start += copyChunk {
-			var chunk []byte
-			if chunk, err = copyText(rows[start:min(start+copyChunk, len(rows))]); err == nil {
-				_, err = pw.Write(chunk)
+			buf.Reset()
+			if err = appendRows(&buf, rows[start:min(start+copyChunk, len(rows))]); err == nil {
+				_, err = pw.Write(buf.Bytes())
 			}
 		}
 		pw.CloseWithError(err)
