@@ -77,71 +77,115 @@ func (d *Dataset) Reference(context.Context) (*Reference, error) {
 	return ref, nil
 }
 
+// OwnerOf returns the customer a record belongs to for CustomerData, and false for
+// reference data (plans, products, costs, fx rates) or a line or transaction whose
+// invoice is unknown. invoiceCustomer resolves an invoice's customer_external_id.
+// Revenue entries and credit notes that name no customer (directly or through their
+// invoice) belong to the "(revenue)" customer of their source.
+func OwnerOf(r canonical.Record, invoiceCustomer func(source, invoiceID string) (string, bool)) (canonical.Key, bool) {
+	key := func(source, id string) (canonical.Key, bool) {
+		return canonical.Key{Source: source, ExternalID: id}, true
+	}
+	viaInvoice := func(source, inv string) (canonical.Key, bool) {
+		if inv == "" {
+			return canonical.Key{}, false
+		}
+		c, ok := invoiceCustomer(source, inv)
+		if !ok {
+			return canonical.Key{}, false
+		}
+		return key(source, c)
+	}
+	switch x := r.(type) {
+	case *canonical.Customer:
+		return key(x.Source, x.ExternalID)
+	case *canonical.Subscription:
+		return key(x.Source, x.CustomerExternalID)
+	case *canonical.Invoice:
+		return key(x.Source, x.CustomerExternalID)
+	case *canonical.InvoiceLine:
+		return viaInvoice(x.Source, x.InvoiceExternalID)
+	case *canonical.Transaction:
+		return viaInvoice(x.Source, x.InvoiceExternalID)
+	case *canonical.CreditNote:
+		if x.CustomerExternalID != "" {
+			return key(x.Source, x.CustomerExternalID)
+		}
+		if k, ok := viaInvoice(x.Source, x.InvoiceExternalID); ok {
+			return k, true
+		}
+		return key(x.Source, RevenueCustomer)
+	case *canonical.RevenueEntry:
+		if x.CustomerExternalID != "" {
+			return key(x.Source, x.CustomerExternalID)
+		}
+		return key(x.Source, RevenueCustomer)
+	}
+	return canonical.Key{}, false
+}
+
+// Add appends a record to the CustomerData it belongs to (OwnerOf decides which).
+func (cd *CustomerData) Add(r canonical.Record) {
+	switch x := r.(type) {
+	case *canonical.Customer:
+		cd.Customer = x
+	case *canonical.Subscription:
+		cd.Subscriptions = append(cd.Subscriptions, x)
+	case *canonical.Invoice:
+		cd.Invoices = append(cd.Invoices, x)
+	case *canonical.InvoiceLine:
+		cd.Lines = append(cd.Lines, x)
+	case *canonical.Transaction:
+		cd.Transactions = append(cd.Transactions, x)
+	case *canonical.CreditNote:
+		cd.CreditNotes = append(cd.CreditNotes, x)
+	case *canonical.RevenueEntry:
+		cd.RevenueEntries = append(cd.RevenueEntries, x)
+	}
+}
+
 // Customers implements Input: it groups records by customer and calls fn in key order.
 func (d *Dataset) Customers(ctx context.Context, fn func(*CustomerData) error) error {
 	byKey := map[canonical.Key]*CustomerData{}
-	get := func(k canonical.Key) *CustomerData {
+	invoiceCustomer := func(source, id string) (string, bool) {
+		inv := d.invoices[canonical.Key{Source: source, ExternalID: id}]
+		if inv == nil {
+			return "", false
+		}
+		return inv.CustomerExternalID, true
+	}
+	add := func(r canonical.Record) {
+		k, ok := OwnerOf(r, invoiceCustomer)
+		if !ok {
+			return
+		}
 		cd := byKey[k]
 		if cd == nil {
 			cd = &CustomerData{Key: k}
 			byKey[k] = cd
 		}
-		return cd
+		cd.Add(r)
 	}
 	for _, k := range sortedKeys(d.customers) {
-		get(k).Customer = d.customers[k]
+		add(d.customers[k])
 	}
 	for _, k := range sortedKeys(d.subscriptions) {
-		s := d.subscriptions[k]
-		cd := get(canonical.Key{Source: s.Source, ExternalID: s.CustomerExternalID})
-		cd.Subscriptions = append(cd.Subscriptions, s)
-	}
-	invOwner := func(source, invoice string) *CustomerData {
-		inv := d.invoices[canonical.Key{Source: source, ExternalID: invoice}]
-		if inv == nil {
-			return nil
-		}
-		return get(canonical.Key{Source: source, ExternalID: inv.CustomerExternalID})
+		add(d.subscriptions[k])
 	}
 	for _, k := range sortedKeys(d.invoices) {
-		inv := d.invoices[k]
-		cd := get(canonical.Key{Source: inv.Source, ExternalID: inv.CustomerExternalID})
-		cd.Invoices = append(cd.Invoices, inv)
+		add(d.invoices[k])
 	}
 	for _, k := range sortedKeys(d.lines) {
-		l := d.lines[k]
-		if cd := invOwner(l.Source, l.InvoiceExternalID); cd != nil {
-			cd.Lines = append(cd.Lines, l)
-		}
+		add(d.lines[k])
 	}
 	for _, k := range sortedKeys(d.transactions) {
-		t := d.transactions[k]
-		if cd := invOwner(t.Source, t.InvoiceExternalID); cd != nil {
-			cd.Transactions = append(cd.Transactions, t)
-		}
+		add(d.transactions[k])
 	}
 	for _, k := range sortedKeys(d.creditNotes) {
-		c := d.creditNotes[k]
-		var cd *CustomerData
-		switch {
-		case c.CustomerExternalID != "":
-			cd = get(canonical.Key{Source: c.Source, ExternalID: c.CustomerExternalID})
-		case c.InvoiceExternalID != "":
-			cd = invOwner(c.Source, c.InvoiceExternalID)
-		}
-		if cd == nil {
-			cd = get(canonical.Key{Source: c.Source, ExternalID: RevenueCustomer})
-		}
-		cd.CreditNotes = append(cd.CreditNotes, c)
+		add(d.creditNotes[k])
 	}
 	for _, k := range sortedKeys(d.revenue) {
-		e := d.revenue[k]
-		cust := e.CustomerExternalID
-		if cust == "" {
-			cust = RevenueCustomer
-		}
-		cd := get(canonical.Key{Source: e.Source, ExternalID: cust})
-		cd.RevenueEntries = append(cd.RevenueEntries, e)
+		add(d.revenue[k])
 	}
 	for _, k := range sortedKeys(byKey) {
 		if err := ctx.Err(); err != nil {

@@ -510,3 +510,35 @@ func TestCalendar_MatchesTimePackage(t *testing.T) {
 		require.Equal(t, d.MonthStart(), monthFirstDay(monthIndex(d)))
 	}
 }
+
+func TestOwnerOf_RoutesRecordsToCustomers(t *testing.T) {
+	invoices := func(source, id string) (string, bool) {
+		if id == "i1" {
+			return "C1", true
+		}
+		return "", false
+	}
+	k := func(id string) canonical.Key { return canonical.Key{Source: "s", ExternalID: id} }
+	tests := []struct {
+		name string
+		rec  canonical.Record
+		want canonical.Key
+		ok   bool
+	}{
+		{"line via its invoice", rec(t, canonical.InvoiceLines, "external_id=l", "invoice_external_id=i1", "type=one_time", "amount=1"), k("C1"), true},
+		{"line of an unknown invoice", rec(t, canonical.InvoiceLines, "external_id=l", "invoice_external_id=i9", "type=one_time", "amount=1"), canonical.Key{}, false},
+		{"transaction via its invoice", rec(t, canonical.Transactions, "external_id=t", "invoice_external_id=i1", "type=payment", "date=2024-01-01"), k("C1"), true},
+		{"credit note naming a customer", rec(t, canonical.CreditNotes, "external_id=c", "customer_external_id=C2", "invoice_external_id=i1", "date=2024-01-01", "amount=1", "currency=USD"), k("C2"), true},
+		{"credit note via its invoice", rec(t, canonical.CreditNotes, "external_id=c", "invoice_external_id=i1", "date=2024-01-01", "amount=1", "currency=USD"), k("C1"), true},
+		{"credit note of nobody", rec(t, canonical.CreditNotes, "external_id=c", "date=2024-01-01", "amount=1", "currency=USD"), k(RevenueCustomer), true},
+		{"revenue entry of nobody", rec(t, canonical.RevenueEntries, "external_id=r", "date=2024-01-01", "amount=1", "currency=USD", "type=other"), k(RevenueCustomer), true},
+		{"plans are reference data", rec(t, canonical.Plans, "external_id=p", "name=P", "interval_unit=month"), canonical.Key{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := OwnerOf(tc.rec, invoices)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

@@ -64,8 +64,9 @@ type Reference struct {
 // CustomerData is one customer with every record that belongs to it. Customer is nil
 // when no customer record exists (for example the "(revenue)" customer). Lines and
 // transactions belong to the customer of their invoice; revenue entries without a
-// customer belong to "(revenue)" of their source. Slices are best delivered sorted by
-// external_id (the engine sorts Invoices and Subscriptions itself when they are not).
+// customer belong to "(revenue)" of their source (OwnerOf applies these rules; Add
+// files a record). Slices are best delivered sorted by external_id (the engine sorts
+// Invoices and Subscriptions itself when they are not).
 type CustomerData struct {
 	Key            canonical.Key
 	Customer       *canonical.Customer
