@@ -173,7 +173,11 @@ func start() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "revsync-pg-")
+	base := os.TempDir()
+	if cred != nil && !traversable(base) {
+		base = "/tmp" // the postgres user must reach the data directory
+	}
+	dir, err := os.MkdirTemp(base, "revsync-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the server directory: %w", err)
 	}
@@ -212,6 +216,19 @@ func credential() (*syscall.Credential, error) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// traversable reports whether dir and each of its parents can be entered by any user.
+func traversable(dir string) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 func prepareDir(dir string, cred *syscall.Credential) error {
