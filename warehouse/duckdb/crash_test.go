@@ -50,6 +50,10 @@ func TestCrashChild(t *testing.T) {
 				marker()
 			}
 		}
+	case "hold":
+		// Keep the file open until killed.
+		marker()
+		select {}
 	case "publish":
 		// Fill the staging tables without end: the previous results must survive.
 		_ = w.Publish(ctx, func(ctx context.Context, rw warehouse.ResultWriter) error {
@@ -177,4 +181,32 @@ func TestCrash_SIGKILLDuringPublishKeepsPreviousResults(t *testing.T) {
 	assert.Equal(t, before, snapshot(t, w))
 	require.NoError(t, w.Publish(context.Background(), fillVersion(2, 10)), "the next publication works")
 	assert.Equal(t, "v2", query(t, w, snapshotQuery)[0][1])
+}
+
+func TestOpen_SecondProcessIsToldTheFileIsInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a subprocess")
+	}
+	path := filepath.Join(t.TempDir(), "locked.duckdb")
+	prepare(t, path)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	marker := filepath.Join(t.TempDir(), "marker")
+	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashPathEnv+"="+path, crashModeEnv+"=hold", crashMarkerEnv+"="+marker)
+	require.NoError(t, cmd.Start())
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	require.Eventually(t, func() bool { _, err := os.Stat(marker); return err == nil }, 60*time.Second, 20*time.Millisecond)
+
+	_, err = Open(context.Background(), path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "another process has the file open")
+
+	require.NoError(t, cmd.Process.Kill())
+	cmd.Wait()
+	w := openPath(t, path)
+	assert.Equal(t, "1", count(t, w, "customers"), "usable once the other process is gone")
 }

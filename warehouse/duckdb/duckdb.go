@@ -43,6 +43,9 @@ func Open(ctx context.Context, path string) (*Warehouse, error) {
 	}
 	connector, err := duckdb.NewConnector(path, nil)
 	if err != nil {
+		if strings.Contains(err.Error(), "Could not set lock") {
+			return nil, fmt.Errorf("duckdb: open %s: another process has the file open (DuckDB allows one process per file; wait for it to finish): %w", path, err)
+		}
 		return nil, fmt.Errorf("duckdb: open %s: %w", path, err)
 	}
 	db := sql.OpenDB(connector)
