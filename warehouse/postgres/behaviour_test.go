@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,4 +145,29 @@ func TestCopyEscapesAndMixedBatches(t *testing.T) {
 		runs = append(runs, s)
 	}
 	assert.Equal(t, []string{"a:run2", `b\N:run1`, "c:run2", "d:run2"}, runs)
+}
+
+func TestLockIsFreedWhenItsHolderDies(t *testing.T) {
+	ctx := context.Background()
+	w := open(t)
+	defer w.Close()
+	release, ok, err := w.TryLock(ctx, "job:nightly")
+	require.NoError(t, err)
+	require.True(t, ok)
+	defer release()
+	// the holder's session ends as it would if its process were killed
+	var terminated int
+	require.NoError(t, w.DB().QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		AND classid::int = hashtext('revsync:' || $1::text) AND objid::int = hashtext('job:nightly')`, w.Schema()).Scan(&terminated))
+	require.Equal(t, 1, terminated)
+	require.Eventually(t, func() bool {
+		r, ok, err := w.TryLock(ctx, "job:nightly")
+		if err != nil || !ok {
+			return false
+		}
+		r()
+		return true
+	}, 10*time.Second, 50*time.Millisecond, "the lock of a dead session is free")
+	release() // releasing on a dead connection is harmless
 }
