@@ -224,3 +224,87 @@ func eurReference(ref *Reference) *Reference {
 }
 
 var canonicalOne = decimal.New(1, 0)
+
+func TestOracle_MonthlyRatesAndCohortsFromCustomerMRR(t *testing.T) {
+	ref, cust := genSet(400)
+	s := Settings{AsOf: genAsOf}
+	sink, sum := run(t, s, sliceInput{ref, cust})
+	type iv struct {
+		from, to canonical.Date // to exclusive; asOf+1 when open
+		mrr      int64
+	}
+	byCust := map[string][]iv{}
+	for _, c := range sink.mrr {
+		to := genAsOf + 1
+		if c.ValidTo != nil {
+			to = *c.ValidTo
+		}
+		byCust[c.CustomerExternalID] = append(byCust[c.CustomerExternalID], iv{c.ValidFrom, to, c.MRR})
+	}
+	at := func(ivs []iv, d canonical.Date) int64 {
+		for _, x := range ivs {
+			if x.from <= d && d < x.to {
+				return x.mrr
+			}
+		}
+		return 0
+	}
+	monthEnd := func(m int32) canonical.Date { return min(monthLastDay(m), genAsOf) }
+	first := monthIndex(sum.FirstDay)
+	last := monthIndex(genAsOf)
+	checked := 0
+	for m := first; m <= last; m++ {
+		var startCust, churned, startSum, endSum, minSum, s12, e12, m12 int64
+		for _, ivs := range byCust {
+			st, en, st12 := at(ivs, monthFirstDay(m)-1), at(ivs, monthEnd(m)), at(ivs, monthLastDay(m-12))
+			if st > 0 {
+				startCust++
+				startSum += st
+				endSum += en
+				minSum += min(st, en)
+				if en == 0 {
+					churned++
+				}
+			}
+			if st12 > 0 {
+				s12 += st12
+				e12 += en
+				m12 += min(st12, en)
+			}
+		}
+		r := monthRow(t, sink, All, All, monthFirstDay(m).String())
+		assert.Equal(t, dec(ratio(churned, startCust)), dec(r.CustomerChurnRate), "customer churn %s", r.Period)
+		assert.Equal(t, dec(ratio(endSum, startSum)), dec(r.NRR), "nrr %s", r.Period)
+		assert.Equal(t, dec(ratio(minSum, startSum)), dec(r.GRR), "grr %s", r.Period)
+		assert.Equal(t, dec(ratio(e12, s12)), dec(r.NRR12m), "nrr_12m %s", r.Period)
+		assert.Equal(t, dec(ratio(m12, s12)), dec(r.GRR12m), "grr_12m %s", r.Period)
+		checked++
+	}
+	require.Greater(t, checked, 30)
+
+	// Cohorts: each customer's cohort is the month of its first MRR.
+	type ck struct {
+		cohort int32
+		k      int64
+	}
+	want := map[ck][3]int64{} // customers, active, mrr
+	for _, ivs := range byCust {
+		c := monthIndex(ivs[0].from)
+		for k := int64(0); c+int32(k) <= last; k++ {
+			v := at(ivs, monthEnd(c+int32(k)))
+			w := want[ck{c, k}]
+			w[0]++
+			if v > 0 {
+				w[1]++
+				w[2] += v
+			}
+			want[ck{c, k}] = w
+		}
+	}
+	require.Len(t, sink.cohorts, len(want))
+	for _, r := range sink.cohorts {
+		w := want[ck{monthIndex(r.CohortMonth), r.MonthOffset}]
+		assert.Equal(t, w, [3]int64{r.CohortCustomers, r.ActiveCustomers, r.MRR}, "%s+%d", r.CohortMonth, r.MonthOffset)
+		assert.Equal(t, want[ck{monthIndex(r.CohortMonth), 0}][2], r.StartingMRR)
+	}
+}
