@@ -37,9 +37,10 @@ func TestOpenCreatesTheSchemaAndQuotesIt(t *testing.T) {
 	w, err := postgres.Open(ctx, dsn, schema)
 	require.NoError(t, err)
 	defer w.Close()
-	t.Cleanup(func() {
-		_, _ = w.DB().Exec(`DROP SCHEMA IF EXISTS "` + strings.ReplaceAll(schema, `"`, `""`) + `" CASCADE`)
-	})
+	defer func() { // before Close (defers run last-in first-out)
+		_, err := w.DB().Exec(`DROP SCHEMA IF EXISTS "` + strings.ReplaceAll(schema, `"`, `""`) + `" CASCADE`)
+		assert.NoError(t, err)
+	}()
 	require.NoError(t, w.Migrate(ctx))
 	var n int
 	require.NoError(t, w.DB().QueryRowContext(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&n))
