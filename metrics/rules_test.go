@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/revsync/revsync/canonical"
+	"github.com/revsync/revsync/warehouse"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -540,5 +541,58 @@ func TestOwnerOf_RoutesRecordsToCustomers(t *testing.T) {
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.want, got)
 		})
+	}
+}
+
+func TestValues_TypesFollowWarehouseColumns(t *testing.T) {
+	w := newWorld(t)
+	w.add(canonical.Customers, "external_id=A")
+	w.line("A", "a1", "m", "2024-01-01", "2024-02-01", "100")
+	w.line("A", "a1", "m", "2024-02-01", "2024-03-01", "50")
+	w.add(canonical.Costs, "external_id=k1", "name=AWS", "amount=20", "currency=USD", "category=TOOLS", "date=2024-01-09")
+	s := w.compute(settings(t, "2024-03-15", "plan"))
+	check := func(tbl warehouse.Table, vals []any) {
+		t.Helper()
+		require.Len(t, vals, len(tbl.Columns), tbl.Name)
+		for i, c := range tbl.Columns {
+			v := vals[i]
+			if v == nil {
+				assert.False(t, c.NotNull, "%s.%s is NOT NULL", tbl.Name, c.Name)
+				continue
+			}
+			var ok bool
+			switch c.Type {
+			case warehouse.Text:
+				_, ok = v.(string)
+			case warehouse.Date:
+				_, ok = v.(canonical.Date)
+			case warehouse.Money, warehouse.Rate:
+				_, ok = v.(decimal.Decimal)
+			case warehouse.Integer:
+				_, ok = v.(int64)
+			case warehouse.Boolean:
+				_, ok = v.(bool)
+			}
+			assert.True(t, ok, "%s.%s: %T", tbl.Name, c.Name, v)
+		}
+	}
+	require.NotEmpty(t, s.movements)
+	require.NotEmpty(t, s.mrr)
+	require.NotEmpty(t, s.cohorts)
+	for _, m := range s.movements {
+		check(warehouse.MRRMovements, m.Values())
+	}
+	for _, c := range s.mrr {
+		check(warehouse.CustomerMRR, c.Values())
+	}
+	for _, r := range s.metrics {
+		if r.Monthly {
+			check(warehouse.MetricsMonthly, r.Values(true))
+		} else {
+			check(warehouse.MetricsDaily, r.Values(false))
+		}
+	}
+	for _, c := range s.cohorts {
+		check(warehouse.Cohorts, c.Values())
 	}
 }
