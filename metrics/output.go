@@ -84,7 +84,7 @@ func (e *engine) output(a *aggregator, out Sink, sum *Summary) error {
 		}
 		return nil
 	}
-	costs, costsByCat, err := e.costs(a.firstDay)
+	costs, costsByCat, err := e.costs(monthFirstDay(m0))
 	if err != nil {
 		return err
 	}
