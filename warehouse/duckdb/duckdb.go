@@ -54,7 +54,12 @@ func Open(ctx context.Context, path string) (*Warehouse, error) {
 		connector.Close()
 		return nil, fmt.Errorf("duckdb: open %s: %w", path, err)
 	}
-	return &Warehouse{Store: sqlstore.New(db, Dialect{}), connector: connector, path: path}, nil
+	store := sqlstore.New(db, Dialect{})
+	// DuckDB has no index to page with: every page would rescan and re-sort the table.
+	// One ordered query is linear, and DuckDB keeps its result under its memory limit,
+	// spilling to <path>.tmp; Go holds one row at a time.
+	store.ScanPage = sqlstore.Unpaged
+	return &Warehouse{Store: store, connector: connector, path: path}, nil
 }
 
 // Path returns the file the warehouse was opened on.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/revsync/revsync/canonical"
 	"github.com/revsync/revsync/warehouse"
+	"github.com/revsync/revsync/warehouse/sqlstore"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -345,8 +346,14 @@ func checkGolden(t *testing.T, name, got string) {
 }
 
 func TestScan_OrdersBySourceThenExternalIDAcrossPages(t *testing.T) {
+	for _, page := range []int{sqlstore.Unpaged, 3, 7} {
+		t.Run(fmt.Sprintf("page %d", page), func(t *testing.T) { testScanOrder(t, page) })
+	}
+}
+
+func testScanOrder(t *testing.T, page int) {
 	w := open(t)
-	w.ScanPage = 3
+	w.ScanPage = page
 	var recs []canonical.Record
 	var want []canonical.Key
 	for _, src := range []string{"zeta", "alpha", "mid"} {

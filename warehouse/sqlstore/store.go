@@ -15,6 +15,9 @@ import (
 // DefaultScanPage is how many rows Scan reads per query.
 const DefaultScanPage = 50_000
 
+// Unpaged is the Store.ScanPage value that makes Scan use one query.
+const Unpaged = -1
+
 // flushRows is how many rows Publish buffers per result table before loading them.
 const flushRows = 10_000
 
@@ -23,7 +26,9 @@ type Store struct {
 	db *sql.DB
 	d  Dialect
 	// ScanPage is how many rows Scan reads per query (keyset pagination on
-	// (source, external_id)), bounding memory on drivers that materialise results.
+	// (source, external_id)), bounding memory on drivers that materialise results;
+	// Unpaged (any negative value) reads with one ordered query, for databases that
+	// stream or spill large results themselves and would rescan the table per page.
 	ScanPage int
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -271,6 +276,14 @@ func (s *Store) Scan(ctx context.Context, entity canonical.Entity, fn func(canon
 	next := fmt.Sprintf("%s WHERE %s > %s OR (%s = %s AND %s > %s)%s", base, src, s.d.Placeholder(1),
 		src, s.d.Placeholder(2), ext, s.d.Placeholder(3), order)
 	var lastSource, lastID string
+	if s.ScanPage < 0 {
+		rows, err := s.db.QueryContext(ctx, fmt.Sprintf("%s ORDER BY %s, %s", base, src, ext))
+		if err != nil {
+			return fmt.Errorf("%s: scan %s: %w", s.d.Name(), entity, err)
+		}
+		_, err = s.scanPage(rows, entity, cols, fn, &lastSource, &lastID)
+		return err
+	}
 	for page := 0; ; page++ {
 		var rows *sql.Rows
 		var err error
@@ -293,7 +306,7 @@ func (s *Store) Scan(ctx context.Context, entity canonical.Entity, fn func(canon
 }
 
 func (s *Store) pageSize() int {
-	if s.ScanPage <= 0 {
+	if s.ScanPage == 0 {
 		return DefaultScanPage
 	}
 	return s.ScanPage
