@@ -587,8 +587,10 @@ func TestValues_TypesFollowWarehouseColumns(t *testing.T) {
 	}
 	for _, r := range s.metrics {
 		if r.Monthly {
+			assert.Equal(t, warehouse.MetricsMonthly.Name, r.Table())
 			check(warehouse.MetricsMonthly, r.Values(true))
 		} else {
+			assert.Equal(t, warehouse.MetricsDaily.Name, r.Table())
 			check(warehouse.MetricsDaily, r.Values(false))
 		}
 	}

@@ -158,6 +158,14 @@ type MetricRow struct {
 	InvoicedRevenue, Payments, Refunds, Costs, NetCashFlow *int64
 }
 
+// Table returns the result table the row belongs to: metrics_monthly or metrics_daily.
+func (r MetricRow) Table() string {
+	if r.Monthly {
+		return "metrics_monthly"
+	}
+	return "metrics_daily"
+}
+
 // Values returns the row in the column order of warehouse.MetricsMonthly (monthly) or
 // warehouse.MetricsDaily: Date, strings, bool, int64 counts, decimal.Decimal money and
 // rates, nil for NULL.
