@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -170,4 +171,45 @@ func TestLockIsFreedWhenItsHolderDies(t *testing.T) {
 		return true
 	}, 10*time.Second, 50*time.Millisecond, "the lock of a dead session is free")
 	release() // releasing on a dead connection is harmless
+}
+
+// TestRepeatableReadReaderKeepsItsResult shows why publication is DELETE + INSERT, not
+// TRUNCATE: a REPEATABLE READ reader whose snapshot predates a publication still sees
+// the complete previous result (TRUNCATE would show it an empty table), and a reader
+// never waits for the publisher.
+func TestRepeatableReadReaderKeepsItsResult(t *testing.T) {
+	ctx := context.Background()
+	w := open(t)
+	defer w.Close()
+	require.NoError(t, w.Migrate(ctx))
+	publish := func(n int) error {
+		return w.Publish(ctx, func(ctx context.Context, rw warehouse.ResultWriter) error {
+			for i := range n {
+				if err := rw.Append("customer_mrr", "csv", "c", canonical.NewDate(2024, 1, 1+i), nil, decimalOf(int64(n)), "USD"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	require.NoError(t, publish(3))
+	reader, err := w.DB().BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	require.NoError(t, err)
+	defer reader.Rollback()
+	var n int
+	require.NoError(t, reader.QueryRowContext(ctx, "SELECT count(*) FROM customer_mrr").Scan(&n))
+	require.Equal(t, 3, n)
+	done := make(chan error, 1)
+	go func() { done <- publish(5) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "the publisher does not wait for the open reader")
+	case <-time.After(30 * time.Second):
+		t.Fatal("publication blocked behind a reader")
+	}
+	require.NoError(t, reader.QueryRowContext(ctx, "SELECT count(*) FROM customer_mrr").Scan(&n))
+	assert.Equal(t, 3, n, "the reader's snapshot keeps the previous complete result")
+	require.NoError(t, reader.Rollback())
+	require.NoError(t, w.DB().QueryRowContext(ctx, "SELECT count(*) FROM customer_mrr").Scan(&n))
+	assert.Equal(t, 5, n)
 }
