@@ -120,7 +120,8 @@ func (c *Client) Read(ctx context.Context, cfg *pb.Config, state connectors.Stat
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer c.stopOnCancel(ctx)()
-	stream, err := c.RPC.Read(ctx, &pb.ReadRequest{Config: cfg, State: state})
+	stream, err := c.RPC.Read(ctx, &pb.ReadRequest{Config: cfg, State: state,
+		Accept: []pb.Capability{pb.Capability_CAPABILITY_COMPACT_BATCH}})
 	if err != nil {
 		return c.callError(ctx, "Read", err)
 	}
@@ -148,6 +149,16 @@ func (c *Client) deliver(ctx context.Context, msg *pb.ReadResponse, emit connect
 			if err != nil {
 				return true, fmt.Errorf("plugin sent a bad record: %w", err)
 			}
+			if err := emit.Record(ctx, r); err != nil {
+				return true, err
+			}
+		}
+	case *pb.ReadResponse_CompactRecords:
+		records, err := CompactRecordsFromProto(m.CompactRecords)
+		if err != nil {
+			return true, fmt.Errorf("plugin sent a bad record batch: %w", err)
+		}
+		for _, r := range records {
 			if err := emit.Record(ctx, r); err != nil {
 				return true, err
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -66,7 +67,8 @@ func (s *Server) GetSpec(context.Context, *pb.GetSpecRequest) (*pb.GetSpecRespon
 		Description:     spec.Description,
 		ProtocolVersion: ProtocolVersion,
 		Capabilities: []pb.Capability{pb.Capability_CAPABILITY_INCREMENTAL,
-			pb.Capability_CAPABILITY_SNAPSHOT_COMPLETE, pb.Capability_CAPABILITY_LOG_STREAM},
+			pb.Capability_CAPABILITY_SNAPSHOT_COMPLETE, pb.Capability_CAPABILITY_LOG_STREAM,
+			pb.Capability_CAPABILITY_COMPACT_BATCH},
 		SdkVersion: s.sdkVersion,
 	}, nil
 }
@@ -110,6 +112,9 @@ func (s *Server) Read(req *pb.ReadRequest, stream pb.Connector_ReadServer) error
 	ctx, done := s.track(stream.Context())
 	defer done()
 	em := &streamEmitter{stream: stream}
+	if slices.Contains(req.GetAccept(), pb.Capability_CAPABILITY_COMPACT_BATCH) {
+		em.compact = &compactBatch{index: map[string]uint32{}}
+	}
 	cfg, err := s.validConfig(req.GetConfig())
 	if err == nil {
 		err = s.c.Read(withEmitter(ctx, em), cfg, connectors.State(req.GetState()), em)
@@ -222,18 +227,62 @@ func normalizeNumbers(v any) any {
 // streamEmitter batches what the connector emits onto the Read stream. It is safe for
 // concurrent use.
 type streamEmitter struct {
-	mu     sync.Mutex
-	stream pb.Connector_ReadServer
-	batch  []*pb.Record
-	bytes  int
-	err    error
+	mu      sync.Mutex
+	stream  pb.Connector_ReadServer
+	batch   []*pb.Record
+	compact *compactBatch // set when the host accepts CompactBatch; then batch stays empty
+	n       int           // records pending in batch or compact
+	bytes   int
+	err     error
+}
+
+// compactBatch builds a pb.CompactBatch, interning entity and field names.
+type compactBatch struct {
+	names   []string
+	index   map[string]uint32
+	records []*pb.CompactRecord
+}
+
+func (c *compactBatch) intern(name string) uint32 {
+	if i, ok := c.index[name]; ok {
+		return i
+	}
+	i := uint32(len(c.names))
+	c.names = append(c.names, name)
+	c.index[name] = i
+	return i
+}
+
+func (c *compactBatch) add(r connectors.Record, attrs map[string]*pb.Value) {
+	cr := &pb.CompactRecord{
+		Entity:      c.intern(string(r.Entity)),
+		FieldNames:  make([]uint32, 0, len(r.Fields)),
+		FieldValues: make([]string, 0, len(r.Fields)),
+		Attributes:  attrs,
+		Raw:         r.Raw,
+		Origin:      r.Origin,
+		Deleted:     r.Deleted,
+	}
+	for k, v := range r.Fields {
+		cr.FieldNames = append(cr.FieldNames, c.intern(k))
+		cr.FieldValues = append(cr.FieldValues, v)
+	}
+	c.records = append(c.records, cr)
+}
+
+// take returns the batch as a message and resets it (names are per batch).
+func (c *compactBatch) take() *pb.CompactBatch {
+	out := &pb.CompactBatch{Names: c.names, Records: c.records}
+	c.names, c.records = nil, nil
+	clear(c.index)
+	return out
 }
 
 func (e *streamEmitter) Record(ctx context.Context, r connectors.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pr, err := RecordToProto(r)
+	attrs, err := attributesToProto(r)
 	if err != nil {
 		return err
 	}
@@ -251,9 +300,15 @@ func (e *streamEmitter) Record(ctx context.Context, r connectors.Record) error {
 			return err
 		}
 	}
-	e.batch = append(e.batch, pr)
+	if e.compact != nil {
+		e.compact.add(r, attrs)
+	} else {
+		e.batch = append(e.batch, &pb.Record{Entity: string(r.Entity), Fields: r.Fields, Attributes: attrs,
+			Raw: r.Raw, Origin: r.Origin, Deleted: r.Deleted})
+	}
+	e.n++
 	e.bytes += size
-	if len(e.batch) >= maxBatchRecords {
+	if e.n >= maxBatchRecords {
 		return e.flushLocked()
 	}
 	return nil
@@ -293,12 +348,17 @@ func (e *streamEmitter) flushLocked() error {
 	if e.err != nil {
 		return e.err
 	}
-	if len(e.batch) == 0 {
+	if e.n == 0 {
 		return nil
 	}
-	err := e.sendLocked(&pb.ReadResponse{Message: &pb.ReadResponse_Records{Records: &pb.RecordBatch{Records: e.batch}}})
-	e.batch, e.bytes = nil, 0
-	return err
+	var msg *pb.ReadResponse
+	if e.compact != nil {
+		msg = &pb.ReadResponse{Message: &pb.ReadResponse_CompactRecords{CompactRecords: e.compact.take()}}
+	} else {
+		msg = &pb.ReadResponse{Message: &pb.ReadResponse_Records{Records: &pb.RecordBatch{Records: e.batch}}}
+	}
+	e.batch, e.n, e.bytes = nil, 0, 0
+	return e.sendLocked(msg)
 }
 
 func (e *streamEmitter) sendLocked(msg *pb.ReadResponse) error {

@@ -97,22 +97,77 @@ func ErrorFromProto(e *pb.Error) error {
 
 // RecordToProto converts a record; it fails only on an attribute that is not a scalar.
 func RecordToProto(r connectors.Record) (*pb.Record, error) {
-	out := &pb.Record{
-		Entity:  string(r.Entity),
-		Fields:  r.Fields,
-		Raw:     r.Raw,
-		Origin:  r.Origin,
-		Deleted: r.Deleted,
+	attrs, err := attributesToProto(r)
+	if err != nil {
+		return nil, err
 	}
-	if len(r.Attributes) > 0 {
-		out.Attributes = make(map[string]*pb.Value, len(r.Attributes))
-		for k, v := range r.Attributes {
-			pv, err := ValueToProto(v)
-			if err != nil {
-				return nil, fmt.Errorf("%s record %q: attribute %q: %w", r.Entity, r.Fields["external_id"], k, err)
-			}
-			out.Attributes[k] = pv
+	return &pb.Record{Entity: string(r.Entity), Fields: r.Fields, Attributes: attrs,
+		Raw: r.Raw, Origin: r.Origin, Deleted: r.Deleted}, nil
+}
+
+func attributesToProto(r connectors.Record) (map[string]*pb.Value, error) {
+	if len(r.Attributes) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]*pb.Value, len(r.Attributes))
+	for k, v := range r.Attributes {
+		pv, err := ValueToProto(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s record %q: attribute %q: %w", r.Entity, r.Fields["external_id"], k, err)
 		}
+		out[k] = pv
+	}
+	return out, nil
+}
+
+func attributesFromProto(entity canonical.Entity, fields map[string]string, in map[string]*pb.Value) (canonical.Attributes, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(canonical.Attributes, len(in))
+	for k, v := range in {
+		gv, err := ValueFromProto(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s record %q: attribute %q: %w", entity, fields["external_id"], k, err)
+		}
+		out[k] = gv
+	}
+	return out, nil
+}
+
+// CompactRecordsFromProto converts a compact batch back to records.
+func CompactRecordsFromProto(b *pb.CompactBatch) ([]connectors.Record, error) {
+	names := b.GetNames()
+	name := func(i uint32) (string, error) {
+		if int(i) >= len(names) {
+			return "", fmt.Errorf("name index %d out of range (%d names)", i, len(names))
+		}
+		return names[i], nil
+	}
+	out := make([]connectors.Record, len(b.GetRecords()))
+	for i, cr := range b.GetRecords() {
+		entity, err := name(cr.GetEntity())
+		if err != nil {
+			return nil, err
+		}
+		keys, values := cr.GetFieldNames(), cr.GetFieldValues()
+		if len(keys) != len(values) {
+			return nil, fmt.Errorf("%s record %d of the batch: %d field names but %d values", entity, i, len(keys), len(values))
+		}
+		fields := make(map[string]string, len(keys))
+		for j, k := range keys {
+			key, err := name(k)
+			if err != nil {
+				return nil, err
+			}
+			fields[key] = values[j]
+		}
+		attrs, err := attributesFromProto(canonical.Entity(entity), fields, cr.GetAttributes())
+		if err != nil {
+			return nil, err
+		}
+		out[i] = connectors.Record{Entity: canonical.Entity(entity), Fields: fields, Attributes: attrs,
+			Raw: cr.GetRaw(), Origin: cr.GetOrigin(), Deleted: cr.GetDeleted()}
 	}
 	return out, nil
 }
@@ -129,16 +184,11 @@ func RecordFromProto(r *pb.Record) (connectors.Record, error) {
 	if out.Fields == nil {
 		out.Fields = map[string]string{}
 	}
-	if len(r.GetAttributes()) > 0 {
-		out.Attributes = make(canonical.Attributes, len(r.GetAttributes()))
-		for k, v := range r.GetAttributes() {
-			gv, err := ValueFromProto(v)
-			if err != nil {
-				return connectors.Record{}, fmt.Errorf("%s record %q: attribute %q: %w", out.Entity, out.Fields["external_id"], k, err)
-			}
-			out.Attributes[k] = gv
-		}
+	attrs, err := attributesFromProto(out.Entity, out.Fields, r.GetAttributes())
+	if err != nil {
+		return connectors.Record{}, err
 	}
+	out.Attributes = attrs
 	return out, nil
 }
 

@@ -40,6 +40,9 @@ const (
 	Capability_CAPABILITY_SNAPSHOT_COMPLETE Capability = 2
 	// The plugin sends LogLine messages inside the Read stream.
 	Capability_CAPABILITY_LOG_STREAM Capability = 3
+	// CompactBatch messages: the host accepts them (ReadRequest.accept), the plugin may
+	// send them instead of RecordBatch.
+	Capability_CAPABILITY_COMPACT_BATCH Capability = 4
 )
 
 // Enum value maps for Capability.
@@ -49,12 +52,14 @@ var (
 		1: "CAPABILITY_INCREMENTAL",
 		2: "CAPABILITY_SNAPSHOT_COMPLETE",
 		3: "CAPABILITY_LOG_STREAM",
+		4: "CAPABILITY_COMPACT_BATCH",
 	}
 	Capability_value = map[string]int32{
 		"CAPABILITY_UNSPECIFIED":       0,
 		"CAPABILITY_INCREMENTAL":       1,
 		"CAPABILITY_SNAPSHOT_COMPLETE": 2,
 		"CAPABILITY_LOG_STREAM":        3,
+		"CAPABILITY_COMPACT_BATCH":     4,
 	}
 )
 
@@ -190,7 +195,7 @@ func (x LogLine_Level) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LogLine_Level.Descriptor instead.
 func (LogLine_Level) EnumDescriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{19, 0}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{21, 0}
 }
 
 // Error is a connector error with its kind.
@@ -824,7 +829,10 @@ type ReadRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Config *Config                `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
 	// state holds the cursors last committed, one per stream; empty means a full read.
-	State         map[string]string `protobuf:"bytes,2,rep,name=state,proto3" json:"state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	State map[string]string `protobuf:"bytes,2,rep,name=state,proto3" json:"state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// accept lists the optional stream messages the host understands
+	// (CAPABILITY_COMPACT_BATCH); a plugin sends only those.
+	Accept        []Capability `protobuf:"varint,3,rep,packed,name=accept,proto3,enum=connector.v1.Capability" json:"accept,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -869,6 +877,13 @@ func (x *ReadRequest) GetConfig() *Config {
 func (x *ReadRequest) GetState() map[string]string {
 	if x != nil {
 		return x.State
+	}
+	return nil
+}
+
+func (x *ReadRequest) GetAccept() []Capability {
+	if x != nil {
+		return x.Accept
 	}
 	return nil
 }
@@ -1168,6 +1183,154 @@ func (x *RecordBatch) GetRecords() []*Record {
 	return nil
 }
 
+// CompactBatch carries records like RecordBatch, cheaper to encode and decode: entity
+// and field names are written once per batch in names and referenced by index.
+type CompactBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Names         []string               `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	Records       []*CompactRecord       `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactBatch) Reset() {
+	*x = CompactBatch{}
+	mi := &file_connector_v1_connector_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactBatch) ProtoMessage() {}
+
+func (x *CompactBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_v1_connector_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactBatch.ProtoReflect.Descriptor instead.
+func (*CompactBatch) Descriptor() ([]byte, []int) {
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CompactBatch) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+func (x *CompactBatch) GetRecords() []*CompactRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+// CompactRecord is a Record whose entity and field names are indexes into
+// CompactBatch.names; field_values[i] is the value of field names[field_names[i]].
+type CompactRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entity        uint32                 `protobuf:"varint,1,opt,name=entity,proto3" json:"entity,omitempty"`
+	FieldNames    []uint32               `protobuf:"varint,2,rep,packed,name=field_names,json=fieldNames,proto3" json:"field_names,omitempty"`
+	FieldValues   []string               `protobuf:"bytes,3,rep,name=field_values,json=fieldValues,proto3" json:"field_values,omitempty"`
+	Attributes    map[string]*Value      `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Raw           string                 `protobuf:"bytes,5,opt,name=raw,proto3" json:"raw,omitempty"`
+	Origin        string                 `protobuf:"bytes,6,opt,name=origin,proto3" json:"origin,omitempty"`
+	Deleted       bool                   `protobuf:"varint,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactRecord) Reset() {
+	*x = CompactRecord{}
+	mi := &file_connector_v1_connector_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactRecord) ProtoMessage() {}
+
+func (x *CompactRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_v1_connector_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactRecord.ProtoReflect.Descriptor instead.
+func (*CompactRecord) Descriptor() ([]byte, []int) {
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CompactRecord) GetEntity() uint32 {
+	if x != nil {
+		return x.Entity
+	}
+	return 0
+}
+
+func (x *CompactRecord) GetFieldNames() []uint32 {
+	if x != nil {
+		return x.FieldNames
+	}
+	return nil
+}
+
+func (x *CompactRecord) GetFieldValues() []string {
+	if x != nil {
+		return x.FieldValues
+	}
+	return nil
+}
+
+func (x *CompactRecord) GetAttributes() map[string]*Value {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *CompactRecord) GetRaw() string {
+	if x != nil {
+		return x.Raw
+	}
+	return ""
+}
+
+func (x *CompactRecord) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *CompactRecord) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
 // Rejection is input that could not even be read as a record.
 type Rejection struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1182,7 +1345,7 @@ type Rejection struct {
 
 func (x *Rejection) Reset() {
 	*x = Rejection{}
-	mi := &file_connector_v1_connector_proto_msgTypes[16]
+	mi := &file_connector_v1_connector_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1357,7 @@ func (x *Rejection) String() string {
 func (*Rejection) ProtoMessage() {}
 
 func (x *Rejection) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[16]
+	mi := &file_connector_v1_connector_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1370,7 @@ func (x *Rejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
 func (*Rejection) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{16}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Rejection) GetSource() string {
@@ -1256,7 +1419,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_connector_v1_connector_proto_msgTypes[17]
+	mi := &file_connector_v1_connector_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1431,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[17]
+	mi := &file_connector_v1_connector_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1444,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{17}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Checkpoint) GetStream() string {
@@ -1308,7 +1471,7 @@ type SnapshotComplete struct {
 
 func (x *SnapshotComplete) Reset() {
 	*x = SnapshotComplete{}
-	mi := &file_connector_v1_connector_proto_msgTypes[18]
+	mi := &file_connector_v1_connector_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1483,7 @@ func (x *SnapshotComplete) String() string {
 func (*SnapshotComplete) ProtoMessage() {}
 
 func (x *SnapshotComplete) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[18]
+	mi := &file_connector_v1_connector_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1496,7 @@ func (x *SnapshotComplete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotComplete.ProtoReflect.Descriptor instead.
 func (*SnapshotComplete) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{18}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SnapshotComplete) GetEntity() string {
@@ -1355,7 +1518,7 @@ type LogLine struct {
 
 func (x *LogLine) Reset() {
 	*x = LogLine{}
-	mi := &file_connector_v1_connector_proto_msgTypes[19]
+	mi := &file_connector_v1_connector_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1530,7 @@ func (x *LogLine) String() string {
 func (*LogLine) ProtoMessage() {}
 
 func (x *LogLine) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[19]
+	mi := &file_connector_v1_connector_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1543,7 @@ func (x *LogLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
 func (*LogLine) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{19}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LogLine) GetLevel() LogLine_Level {
@@ -1413,7 +1576,7 @@ type End struct {
 
 func (x *End) Reset() {
 	*x = End{}
-	mi := &file_connector_v1_connector_proto_msgTypes[20]
+	mi := &file_connector_v1_connector_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1588,7 @@ func (x *End) String() string {
 func (*End) ProtoMessage() {}
 
 func (x *End) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[20]
+	mi := &file_connector_v1_connector_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1601,7 @@ func (x *End) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use End.ProtoReflect.Descriptor instead.
 func (*End) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{20}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{22}
 }
 
 type ReadResponse struct {
@@ -1452,6 +1615,7 @@ type ReadResponse struct {
 	//	*ReadResponse_Log
 	//	*ReadResponse_Error
 	//	*ReadResponse_End
+	//	*ReadResponse_CompactRecords
 	Message       isReadResponse_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1459,7 +1623,7 @@ type ReadResponse struct {
 
 func (x *ReadResponse) Reset() {
 	*x = ReadResponse{}
-	mi := &file_connector_v1_connector_proto_msgTypes[21]
+	mi := &file_connector_v1_connector_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1635,7 @@ func (x *ReadResponse) String() string {
 func (*ReadResponse) ProtoMessage() {}
 
 func (x *ReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[21]
+	mi := &file_connector_v1_connector_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1648,7 @@ func (x *ReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResponse.ProtoReflect.Descriptor instead.
 func (*ReadResponse) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{21}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadResponse) GetMessage() isReadResponse_Message {
@@ -1557,6 +1721,15 @@ func (x *ReadResponse) GetEnd() *End {
 	return nil
 }
 
+func (x *ReadResponse) GetCompactRecords() *CompactBatch {
+	if x != nil {
+		if x, ok := x.Message.(*ReadResponse_CompactRecords); ok {
+			return x.CompactRecords
+		}
+	}
+	return nil
+}
+
 type isReadResponse_Message interface {
 	isReadResponse_Message()
 }
@@ -1589,6 +1762,10 @@ type ReadResponse_End struct {
 	End *End `protobuf:"bytes,7,opt,name=end,proto3,oneof"`
 }
 
+type ReadResponse_CompactRecords struct {
+	CompactRecords *CompactBatch `protobuf:"bytes,8,opt,name=compact_records,json=compactRecords,proto3,oneof"`
+}
+
 func (*ReadResponse_Records) isReadResponse_Message() {}
 
 func (*ReadResponse_Rejection) isReadResponse_Message() {}
@@ -1603,6 +1780,8 @@ func (*ReadResponse_Error) isReadResponse_Message() {}
 
 func (*ReadResponse_End) isReadResponse_Message() {}
 
+func (*ReadResponse_CompactRecords) isReadResponse_Message() {}
+
 type StopRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1611,7 +1790,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_connector_v1_connector_proto_msgTypes[22]
+	mi := &file_connector_v1_connector_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1802,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[22]
+	mi := &file_connector_v1_connector_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +1815,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{22}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{24}
 }
 
 type StopResponse struct {
@@ -1647,7 +1826,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_connector_v1_connector_proto_msgTypes[23]
+	mi := &file_connector_v1_connector_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1838,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_v1_connector_proto_msgTypes[23]
+	mi := &file_connector_v1_connector_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1851,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_connector_v1_connector_proto_rawDescGZIP(), []int{23}
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{25}
 }
 
 var File_connector_v1_connector_proto protoreflect.FileDescriptor
@@ -1715,10 +1894,11 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\vincremental\x18\x03 \x01(\bR\vincremental\"m\n" +
 	"\x10DiscoverResponse\x12.\n" +
 	"\astreams\x18\x01 \x03(\v2\x14.connector.v1.StreamR\astreams\x12)\n" +
-	"\x05error\x18\x02 \x01(\v2\x13.connector.v1.ErrorR\x05error\"\xb1\x01\n" +
+	"\x05error\x18\x02 \x01(\v2\x13.connector.v1.ErrorR\x05error\"\xe3\x01\n" +
 	"\vReadRequest\x12,\n" +
 	"\x06config\x18\x01 \x01(\v2\x14.connector.v1.ConfigR\x06config\x12:\n" +
-	"\x05state\x18\x02 \x03(\v2$.connector.v1.ReadRequest.StateEntryR\x05state\x1a8\n" +
+	"\x05state\x18\x02 \x03(\v2$.connector.v1.ReadRequest.StateEntryR\x05state\x120\n" +
+	"\x06accept\x18\x03 \x03(\x0e2\x18.connector.v1.CapabilityR\x06accept\x1a8\n" +
 	"\n" +
 	"StateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1750,7 +1930,24 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
 	"\x05value\x18\x02 \x01(\v2\x13.connector.v1.ValueR\x05value:\x028\x01\"=\n" +
 	"\vRecordBatch\x12.\n" +
-	"\arecords\x18\x01 \x03(\v2\x14.connector.v1.RecordR\arecords\"\x86\x01\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.connector.v1.RecordR\arecords\"[\n" +
+	"\fCompactBatch\x12\x14\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\x125\n" +
+	"\arecords\x18\x02 \x03(\v2\x1b.connector.v1.CompactRecordR\arecords\"\xd0\x02\n" +
+	"\rCompactRecord\x12\x16\n" +
+	"\x06entity\x18\x01 \x01(\rR\x06entity\x12\x1f\n" +
+	"\vfield_names\x18\x02 \x03(\rR\n" +
+	"fieldNames\x12!\n" +
+	"\ffield_values\x18\x03 \x03(\tR\vfieldValues\x12K\n" +
+	"\n" +
+	"attributes\x18\x04 \x03(\v2+.connector.v1.CompactRecord.AttributesEntryR\n" +
+	"attributes\x12\x10\n" +
+	"\x03raw\x18\x05 \x01(\tR\x03raw\x12\x16\n" +
+	"\x06origin\x18\x06 \x01(\tR\x06origin\x12\x18\n" +
+	"\adeleted\x18\a \x01(\bR\adeleted\x1aR\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
+	"\x05value\x18\x02 \x01(\v2\x13.connector.v1.ValueR\x05value:\x028\x01\"\x86\x01\n" +
 	"\tRejection\x12\x16\n" +
 	"\x06source\x18\x01 \x01(\tR\x06source\x12\x16\n" +
 	"\x06entity\x18\x02 \x01(\tR\x06entity\x12\x1f\n" +
@@ -1781,7 +1978,7 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\n" +
 	"LEVEL_WARN\x10\x03\x12\x0f\n" +
 	"\vLEVEL_ERROR\x10\x04\"\x05\n" +
-	"\x03End\"\x93\x03\n" +
+	"\x03End\"\xda\x03\n" +
 	"\fReadResponse\x125\n" +
 	"\arecords\x18\x01 \x01(\v2\x19.connector.v1.RecordBatchH\x00R\arecords\x127\n" +
 	"\trejection\x18\x02 \x01(\v2\x17.connector.v1.RejectionH\x00R\trejection\x12:\n" +
@@ -1791,16 +1988,18 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x11snapshot_complete\x18\x04 \x01(\v2\x1e.connector.v1.SnapshotCompleteH\x00R\x10snapshotComplete\x12)\n" +
 	"\x03log\x18\x05 \x01(\v2\x15.connector.v1.LogLineH\x00R\x03log\x12+\n" +
 	"\x05error\x18\x06 \x01(\v2\x13.connector.v1.ErrorH\x00R\x05error\x12%\n" +
-	"\x03end\x18\a \x01(\v2\x11.connector.v1.EndH\x00R\x03endB\t\n" +
+	"\x03end\x18\a \x01(\v2\x11.connector.v1.EndH\x00R\x03end\x12E\n" +
+	"\x0fcompact_records\x18\b \x01(\v2\x1a.connector.v1.CompactBatchH\x00R\x0ecompactRecordsB\t\n" +
 	"\amessage\"\r\n" +
 	"\vStopRequest\"\x0e\n" +
-	"\fStopResponse*\x81\x01\n" +
+	"\fStopResponse*\x9f\x01\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CAPABILITY_INCREMENTAL\x10\x01\x12 \n" +
 	"\x1cCAPABILITY_SNAPSHOT_COMPLETE\x10\x02\x12\x19\n" +
-	"\x15CAPABILITY_LOG_STREAM\x10\x03*o\n" +
+	"\x15CAPABILITY_LOG_STREAM\x10\x03\x12\x1c\n" +
+	"\x18CAPABILITY_COMPACT_BATCH\x10\x04*o\n" +
 	"\tErrorKind\x12\x1a\n" +
 	"\x16ERROR_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_KIND_SYSTEM\x10\x01\x12\x15\n" +
@@ -1827,7 +2026,7 @@ func file_connector_v1_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_v1_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_connector_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_connector_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_connector_v1_connector_proto_goTypes = []any{
 	(Capability)(0),                // 0: connector.v1.Capability
 	(ErrorKind)(0),                 // 1: connector.v1.ErrorKind
@@ -1848,19 +2047,22 @@ var file_connector_v1_connector_proto_goTypes = []any{
 	(*Value)(nil),                  // 16: connector.v1.Value
 	(*Record)(nil),                 // 17: connector.v1.Record
 	(*RecordBatch)(nil),            // 18: connector.v1.RecordBatch
-	(*Rejection)(nil),              // 19: connector.v1.Rejection
-	(*Checkpoint)(nil),             // 20: connector.v1.Checkpoint
-	(*SnapshotComplete)(nil),       // 21: connector.v1.SnapshotComplete
-	(*LogLine)(nil),                // 22: connector.v1.LogLine
-	(*End)(nil),                    // 23: connector.v1.End
-	(*ReadResponse)(nil),           // 24: connector.v1.ReadResponse
-	(*StopRequest)(nil),            // 25: connector.v1.StopRequest
-	(*StopResponse)(nil),           // 26: connector.v1.StopResponse
-	nil,                            // 27: connector.v1.ReadRequest.StateEntry
-	nil,                            // 28: connector.v1.Record.FieldsEntry
-	nil,                            // 29: connector.v1.Record.AttributesEntry
-	nil,                            // 30: connector.v1.LogLine.AttributesEntry
-	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(*CompactBatch)(nil),           // 19: connector.v1.CompactBatch
+	(*CompactRecord)(nil),          // 20: connector.v1.CompactRecord
+	(*Rejection)(nil),              // 21: connector.v1.Rejection
+	(*Checkpoint)(nil),             // 22: connector.v1.Checkpoint
+	(*SnapshotComplete)(nil),       // 23: connector.v1.SnapshotComplete
+	(*LogLine)(nil),                // 24: connector.v1.LogLine
+	(*End)(nil),                    // 25: connector.v1.End
+	(*ReadResponse)(nil),           // 26: connector.v1.ReadResponse
+	(*StopRequest)(nil),            // 27: connector.v1.StopRequest
+	(*StopResponse)(nil),           // 28: connector.v1.StopResponse
+	nil,                            // 29: connector.v1.ReadRequest.StateEntry
+	nil,                            // 30: connector.v1.Record.FieldsEntry
+	nil,                            // 31: connector.v1.Record.AttributesEntry
+	nil,                            // 32: connector.v1.CompactRecord.AttributesEntry
+	nil,                            // 33: connector.v1.LogLine.AttributesEntry
+	(*timestamppb.Timestamp)(nil),  // 34: google.protobuf.Timestamp
 }
 var file_connector_v1_connector_proto_depIdxs = []int32{
 	1,  // 0: connector.v1.Error.kind:type_name -> connector.v1.ErrorKind
@@ -1874,38 +2076,43 @@ var file_connector_v1_connector_proto_depIdxs = []int32{
 	13, // 8: connector.v1.DiscoverResponse.streams:type_name -> connector.v1.Stream
 	3,  // 9: connector.v1.DiscoverResponse.error:type_name -> connector.v1.Error
 	4,  // 10: connector.v1.ReadRequest.config:type_name -> connector.v1.Config
-	27, // 11: connector.v1.ReadRequest.state:type_name -> connector.v1.ReadRequest.StateEntry
-	31, // 12: connector.v1.Value.timestamp_value:type_name -> google.protobuf.Timestamp
-	28, // 13: connector.v1.Record.fields:type_name -> connector.v1.Record.FieldsEntry
-	29, // 14: connector.v1.Record.attributes:type_name -> connector.v1.Record.AttributesEntry
-	17, // 15: connector.v1.RecordBatch.records:type_name -> connector.v1.Record
-	2,  // 16: connector.v1.LogLine.level:type_name -> connector.v1.LogLine.Level
-	30, // 17: connector.v1.LogLine.attributes:type_name -> connector.v1.LogLine.AttributesEntry
-	18, // 18: connector.v1.ReadResponse.records:type_name -> connector.v1.RecordBatch
-	19, // 19: connector.v1.ReadResponse.rejection:type_name -> connector.v1.Rejection
-	20, // 20: connector.v1.ReadResponse.checkpoint:type_name -> connector.v1.Checkpoint
-	21, // 21: connector.v1.ReadResponse.snapshot_complete:type_name -> connector.v1.SnapshotComplete
-	22, // 22: connector.v1.ReadResponse.log:type_name -> connector.v1.LogLine
-	3,  // 23: connector.v1.ReadResponse.error:type_name -> connector.v1.Error
-	23, // 24: connector.v1.ReadResponse.end:type_name -> connector.v1.End
-	16, // 25: connector.v1.Record.AttributesEntry.value:type_name -> connector.v1.Value
-	6,  // 26: connector.v1.Connector.GetSpec:input_type -> connector.v1.GetSpecRequest
-	8,  // 27: connector.v1.Connector.ValidateConfig:input_type -> connector.v1.ValidateConfigRequest
-	10, // 28: connector.v1.Connector.Check:input_type -> connector.v1.CheckRequest
-	12, // 29: connector.v1.Connector.Discover:input_type -> connector.v1.DiscoverRequest
-	15, // 30: connector.v1.Connector.Read:input_type -> connector.v1.ReadRequest
-	25, // 31: connector.v1.Connector.Stop:input_type -> connector.v1.StopRequest
-	7,  // 32: connector.v1.Connector.GetSpec:output_type -> connector.v1.GetSpecResponse
-	9,  // 33: connector.v1.Connector.ValidateConfig:output_type -> connector.v1.ValidateConfigResponse
-	11, // 34: connector.v1.Connector.Check:output_type -> connector.v1.CheckResponse
-	14, // 35: connector.v1.Connector.Discover:output_type -> connector.v1.DiscoverResponse
-	24, // 36: connector.v1.Connector.Read:output_type -> connector.v1.ReadResponse
-	26, // 37: connector.v1.Connector.Stop:output_type -> connector.v1.StopResponse
-	32, // [32:38] is the sub-list for method output_type
-	26, // [26:32] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	29, // 11: connector.v1.ReadRequest.state:type_name -> connector.v1.ReadRequest.StateEntry
+	0,  // 12: connector.v1.ReadRequest.accept:type_name -> connector.v1.Capability
+	34, // 13: connector.v1.Value.timestamp_value:type_name -> google.protobuf.Timestamp
+	30, // 14: connector.v1.Record.fields:type_name -> connector.v1.Record.FieldsEntry
+	31, // 15: connector.v1.Record.attributes:type_name -> connector.v1.Record.AttributesEntry
+	17, // 16: connector.v1.RecordBatch.records:type_name -> connector.v1.Record
+	20, // 17: connector.v1.CompactBatch.records:type_name -> connector.v1.CompactRecord
+	32, // 18: connector.v1.CompactRecord.attributes:type_name -> connector.v1.CompactRecord.AttributesEntry
+	2,  // 19: connector.v1.LogLine.level:type_name -> connector.v1.LogLine.Level
+	33, // 20: connector.v1.LogLine.attributes:type_name -> connector.v1.LogLine.AttributesEntry
+	18, // 21: connector.v1.ReadResponse.records:type_name -> connector.v1.RecordBatch
+	21, // 22: connector.v1.ReadResponse.rejection:type_name -> connector.v1.Rejection
+	22, // 23: connector.v1.ReadResponse.checkpoint:type_name -> connector.v1.Checkpoint
+	23, // 24: connector.v1.ReadResponse.snapshot_complete:type_name -> connector.v1.SnapshotComplete
+	24, // 25: connector.v1.ReadResponse.log:type_name -> connector.v1.LogLine
+	3,  // 26: connector.v1.ReadResponse.error:type_name -> connector.v1.Error
+	25, // 27: connector.v1.ReadResponse.end:type_name -> connector.v1.End
+	19, // 28: connector.v1.ReadResponse.compact_records:type_name -> connector.v1.CompactBatch
+	16, // 29: connector.v1.Record.AttributesEntry.value:type_name -> connector.v1.Value
+	16, // 30: connector.v1.CompactRecord.AttributesEntry.value:type_name -> connector.v1.Value
+	6,  // 31: connector.v1.Connector.GetSpec:input_type -> connector.v1.GetSpecRequest
+	8,  // 32: connector.v1.Connector.ValidateConfig:input_type -> connector.v1.ValidateConfigRequest
+	10, // 33: connector.v1.Connector.Check:input_type -> connector.v1.CheckRequest
+	12, // 34: connector.v1.Connector.Discover:input_type -> connector.v1.DiscoverRequest
+	15, // 35: connector.v1.Connector.Read:input_type -> connector.v1.ReadRequest
+	27, // 36: connector.v1.Connector.Stop:input_type -> connector.v1.StopRequest
+	7,  // 37: connector.v1.Connector.GetSpec:output_type -> connector.v1.GetSpecResponse
+	9,  // 38: connector.v1.Connector.ValidateConfig:output_type -> connector.v1.ValidateConfigResponse
+	11, // 39: connector.v1.Connector.Check:output_type -> connector.v1.CheckResponse
+	14, // 40: connector.v1.Connector.Discover:output_type -> connector.v1.DiscoverResponse
+	26, // 41: connector.v1.Connector.Read:output_type -> connector.v1.ReadResponse
+	28, // 42: connector.v1.Connector.Stop:output_type -> connector.v1.StopResponse
+	37, // [37:43] is the sub-list for method output_type
+	31, // [31:37] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_connector_v1_connector_proto_init() }
@@ -1922,7 +2129,7 @@ func file_connector_v1_connector_proto_init() {
 		(*Value_DecimalValue)(nil),
 		(*Value_NullValue)(nil),
 	}
-	file_connector_v1_connector_proto_msgTypes[21].OneofWrappers = []any{
+	file_connector_v1_connector_proto_msgTypes[23].OneofWrappers = []any{
 		(*ReadResponse_Records)(nil),
 		(*ReadResponse_Rejection)(nil),
 		(*ReadResponse_Checkpoint)(nil),
@@ -1930,6 +2137,7 @@ func file_connector_v1_connector_proto_init() {
 		(*ReadResponse_Log)(nil),
 		(*ReadResponse_Error)(nil),
 		(*ReadResponse_End)(nil),
+		(*ReadResponse_CompactRecords)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1937,7 +2145,7 @@ func file_connector_v1_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_v1_connector_proto_rawDesc), len(file_connector_v1_connector_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   28,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
