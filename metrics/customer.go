@@ -180,8 +180,14 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 	clear(inv)
 	w.lastInv = 0
 	findInv := func(id string) int {
+		// Lines and transactions usually come in their invoices' order: try the last
+		// invoice found and the next one before searching.
 		if w.lastInv < len(cd.Invoices) && cd.Invoices[w.lastInv].ExternalID == id {
 			return w.lastInv
+		}
+		if n := w.lastInv + 1; n < len(cd.Invoices) && cd.Invoices[n].ExternalID == id {
+			w.lastInv = n
+			return n
 		}
 		i, ok := slices.BinarySearchFunc(cd.Invoices, id, func(v *canonical.Invoice, id string) int {
 			return cmp.Compare(v.ExternalID, id)
