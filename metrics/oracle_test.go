@@ -13,12 +13,11 @@ import (
 
 // oracleRev is a revision as the brute-force oracle sees it.
 type oracleRev struct {
-	start, end     canonical.Date
-	native, conv   int64
-	cur            string
-	invDate        canonical.Date
-	invID          string
-	cancellationOK bool
+	start, end   canonical.Date
+	native, conv int64
+	cur          string
+	invDate      canonical.Date
+	invID        string
 }
 
 func (a oracleRev) after(b oracleRev) bool {
