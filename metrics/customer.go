@@ -160,97 +160,23 @@ type worker struct {
 	stack      []*revision
 }
 
+// process computes one customer: its rows (movements, customer_mrr) and its additions
+// to the worker's aggregates.
 func (w *worker) process(cd *CustomerData) (custResult, error) {
 	e := w.e
 	var res custResult
-	invByID := func(a, b *canonical.Invoice) int { return strings.Compare(a.ExternalID, b.ExternalID) }
-	if !slices.IsSortedFunc(cd.Invoices, invByID) {
-		cd.Invoices = slices.Clone(cd.Invoices)
-		slices.SortFunc(cd.Invoices, invByID)
-	}
-	subByID := func(a, b *canonical.Subscription) int { return strings.Compare(a.ExternalID, b.ExternalID) }
-	if !slices.IsSortedFunc(cd.Subscriptions, subByID) {
-		cd.Subscriptions = slices.Clone(cd.Subscriptions)
-		slices.SortFunc(cd.Subscriptions, subByID)
-	}
+	sortByID(cd)
 	if cap(w.inv) < len(cd.Invoices) {
 		w.inv = make([]invAcc, len(cd.Invoices))
 	}
-	inv := w.inv[:len(cd.Invoices)]
-	clear(inv)
+	w.inv = w.inv[:len(cd.Invoices)]
+	clear(w.inv)
 	w.lastInv = 0
-	findInv := func(id string) int {
-		// Lines and transactions usually come in their invoices' order: try the last
-		// invoice found and the next one before searching.
-		if w.lastInv < len(cd.Invoices) && cd.Invoices[w.lastInv].ExternalID == id {
-			return w.lastInv
-		}
-		if n := w.lastInv + 1; n < len(cd.Invoices) && cd.Invoices[n].ExternalID == id {
-			w.lastInv = n
-			return n
-		}
-		i, ok := slices.BinarySearchFunc(cd.Invoices, id, func(v *canonical.Invoice, id string) int {
-			return cmp.Compare(v.ExternalID, id)
-		})
-		if !ok {
-			return -1
-		}
-		w.lastInv = i
-		return i
+	w.lines, w.trials, w.referenced = w.lines[:0], w.trials[:0], w.referenced[:0]
+	if err := w.readLines(cd); err != nil {
+		return res, err
 	}
-	w.lines = w.lines[:0]
-	trials := w.trials[:0]
-	referenced := w.referenced[:0]
-	defer func() { w.trials, w.referenced = trials[:0], referenced[:0] }()
-	for _, l := range cd.Lines {
-		ii := findInv(l.InvoiceExternalID)
-		if ii < 0 {
-			continue
-		}
-		in := cd.Invoices[ii]
-		if l.SubscriptionExternalID != "" {
-			referenced = append(referenced, l.SubscriptionExternalID)
-		}
-		exp := canonical.Exponent(in.Currency)
-		amt, err := toRat(l.Amount, exp)
-		if err != nil {
-			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
-		}
-		tax, err := toRat(l.TaxAmount, exp)
-		if err != nil {
-			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
-		}
-		net, err := amt.sub(tax)
-		if err != nil {
-			return res, fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
-		}
-		inv[ii].gross += amt.round()
-		inv[ii].hasLines = true
-		if !e.included(in) {
-			continue
-		}
-		inv[ii].net += net.round()
-		switch l.Type {
-		case "trial":
-			if l.ServicePeriodStart != nil && l.ServicePeriodEnd != nil {
-				trials = append(trials, piece{from: *l.ServicePeriodStart, to: *l.ServicePeriodEnd})
-			}
-		case "subscription":
-			if l.Amount.Sign() < 0 || net.n < 0 || l.ServicePeriodStart == nil || l.ServicePeriodEnd == nil {
-				continue
-			}
-			m, err := e.lineMRR(l, net)
-			if err != nil {
-				return res, err
-			}
-			w.lines = append(w.lines, subLine{sub: l.SubscriptionExternalID, inv: in, sps: *l.ServicePeriodStart,
-				spe: *l.ServicePeriodEnd, mrr: m, id: l.ExternalID, plan: l.PlanExternalID})
-		}
-	}
-	slices.Sort(referenced)
-	referenced = slices.Compact(referenced)
-
-	subs, err := w.buildSubscriptions(cd, referenced, &trials)
+	subs, err := w.buildSubscriptions(cd, w.referenced, &w.trials)
 	if err != nil {
 		return res, err
 	}
@@ -259,65 +185,14 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		custAggs = append(custAggs, w.agg.segment(di, customerSegment(e.dims[di], cd.Customer)))
 	}
 	w.custAggs = custAggs
-
-	// Cash.
-	addCash := func(day canonical.Date, cur string, kind uint8, minor int64) {
-		if minor == 0 || day > e.asOf {
-			return
-		}
-		w.agg.addCash(custAggs, cashKey{day, packCurrency(cur), kind}, minor)
+	if err := w.addCustomerCash(cd, custAggs); err != nil {
+		return res, err
 	}
-	for i, in := range cd.Invoices {
-		if inv[i].hasLines && e.included(in) {
-			addCash(in.Date, in.Currency, cashInvoiced, inv[i].net)
-		}
-	}
-	for _, t := range cd.Transactions {
-		if t.Result != "successful" {
-			continue
-		}
-		ii := findInv(t.InvoiceExternalID)
-		if ii < 0 {
-			continue
-		}
-		in := cd.Invoices[ii]
-		amt := inv[ii].gross
-		if t.Amount != nil {
-			r, err := toRat(*t.Amount, canonical.Exponent(in.Currency))
-			if err != nil {
-				return res, fmt.Errorf("metrics: transactions '%s': %w", t.ExternalID, err)
-			}
-			amt = r.round()
-		}
-		kind := uint8(cashPayments)
-		if t.Type == "refund" {
-			kind = cashRefunds
-		}
-		addCash(t.Date, in.Currency, kind, amt)
-	}
-	for _, c := range cd.CreditNotes {
-		r, err := toRat(c.Amount, canonical.Exponent(c.Currency))
-		if err != nil {
-			return res, fmt.Errorf("metrics: credit_notes '%s': %w", c.ExternalID, err)
-		}
-		addCash(c.Date, c.Currency, cashRefunds, r.round())
-	}
-	for _, re := range cd.RevenueEntries {
-		r, err := toRat(re.Amount, canonical.Exponent(re.Currency))
-		if err != nil {
-			return res, fmt.Errorf("metrics: revenue_entries '%s': %w", re.ExternalID, err)
-		}
-		kind := uint8(cashInvoiced)
-		if re.Type == "refund" {
-			kind = cashRefunds
-		}
-		addCash(re.Date, re.Currency, kind, r.round())
-	}
-
 	// Trials: merged coverage, clipped to as_of.
-	w.agg.addTrials(custAggs, mergeSpans(trials, e.horizon))
+	w.agg.addTrials(custAggs, mergeSpans(w.trials, e.horizon))
 
-	// MRR views.
+	// MRR views: the whole customer (movements, customer_mrr, customer-level segments),
+	// then each subscription-level dimension.
 	all := w.view(subs, -1)
 	if len(all) == 1 {
 		s := &all[0]
@@ -334,6 +209,155 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// sortByID orders a customer's invoices and subscriptions by external_id when the
+// Input did not (lookups binary-search them).
+func sortByID(cd *CustomerData) {
+	invByID := func(a, b *canonical.Invoice) int { return strings.Compare(a.ExternalID, b.ExternalID) }
+	if !slices.IsSortedFunc(cd.Invoices, invByID) {
+		cd.Invoices = slices.Clone(cd.Invoices)
+		slices.SortFunc(cd.Invoices, invByID)
+	}
+	subByID := func(a, b *canonical.Subscription) int { return strings.Compare(a.ExternalID, b.ExternalID) }
+	if !slices.IsSortedFunc(cd.Subscriptions, subByID) {
+		cd.Subscriptions = slices.Clone(cd.Subscriptions)
+		slices.SortFunc(cd.Subscriptions, subByID)
+	}
+}
+
+// findInv returns the index of an invoice of the customer, or -1. Lines and
+// transactions usually come in their invoices' order: it tries the last invoice found
+// and the next one before searching.
+func (w *worker) findInv(cd *CustomerData, id string) int {
+	if w.lastInv < len(cd.Invoices) && cd.Invoices[w.lastInv].ExternalID == id {
+		return w.lastInv
+	}
+	if n := w.lastInv + 1; n < len(cd.Invoices) && cd.Invoices[n].ExternalID == id {
+		w.lastInv = n
+		return n
+	}
+	i, ok := slices.BinarySearchFunc(cd.Invoices, id, func(v *canonical.Invoice, id string) int {
+		return cmp.Compare(v.ExternalID, id)
+	})
+	if !ok {
+		return -1
+	}
+	w.lastInv = i
+	return i
+}
+
+// readLines computes line_mrr of every MRR-carrying line (into w.lines), invoice totals
+// (w.inv), trial spans (w.trials) and the subscriptions lines name (w.referenced).
+func (w *worker) readLines(cd *CustomerData) error {
+	e := w.e
+	for _, l := range cd.Lines {
+		ii := w.findInv(cd, l.InvoiceExternalID)
+		if ii < 0 {
+			continue
+		}
+		in := cd.Invoices[ii]
+		if l.SubscriptionExternalID != "" {
+			w.referenced = append(w.referenced, l.SubscriptionExternalID)
+		}
+		exp := canonical.Exponent(in.Currency)
+		amt, err := toRat(l.Amount, exp)
+		if err != nil {
+			return fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+		}
+		tax, err := toRat(l.TaxAmount, exp)
+		if err != nil {
+			return fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+		}
+		net, err := amt.sub(tax)
+		if err != nil {
+			return fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
+		}
+		w.inv[ii].gross += amt.round()
+		w.inv[ii].hasLines = true
+		if !e.included(in) {
+			continue
+		}
+		w.inv[ii].net += net.round()
+		switch l.Type {
+		case "trial":
+			if l.ServicePeriodStart != nil && l.ServicePeriodEnd != nil {
+				w.trials = append(w.trials, piece{from: *l.ServicePeriodStart, to: *l.ServicePeriodEnd})
+			}
+		case "subscription":
+			if l.Amount.Sign() < 0 || net.n < 0 || l.ServicePeriodStart == nil || l.ServicePeriodEnd == nil {
+				continue
+			}
+			m, err := e.lineMRR(l, net)
+			if err != nil {
+				return err
+			}
+			w.lines = append(w.lines, subLine{sub: l.SubscriptionExternalID, inv: in, sps: *l.ServicePeriodStart,
+				spe: *l.ServicePeriodEnd, mrr: m, id: l.ExternalID, plan: l.PlanExternalID})
+		}
+	}
+	slices.Sort(w.referenced)
+	w.referenced = slices.Compact(w.referenced)
+	return nil
+}
+
+// addCustomerCash adds the customer's invoiced revenue, payments and refunds, in native
+// currency by day, to the whole business and to its customer-level segments.
+func (w *worker) addCustomerCash(cd *CustomerData, custAggs []*segAgg) error {
+	e := w.e
+	add := func(day canonical.Date, cur string, kind uint8, minor int64) {
+		if minor == 0 || day > e.asOf {
+			return
+		}
+		w.agg.addCash(custAggs, cashKey{day, packCurrency(cur), kind}, minor)
+	}
+	for i, in := range cd.Invoices {
+		if w.inv[i].hasLines && e.included(in) {
+			add(in.Date, in.Currency, cashInvoiced, w.inv[i].net)
+		}
+	}
+	for _, t := range cd.Transactions {
+		if t.Result != "successful" {
+			continue
+		}
+		ii := w.findInv(cd, t.InvoiceExternalID)
+		if ii < 0 {
+			continue
+		}
+		in := cd.Invoices[ii]
+		amt := w.inv[ii].gross
+		if t.Amount != nil {
+			r, err := toRat(*t.Amount, canonical.Exponent(in.Currency))
+			if err != nil {
+				return fmt.Errorf("metrics: transactions '%s': %w", t.ExternalID, err)
+			}
+			amt = r.round()
+		}
+		kind := uint8(cashPayments)
+		if t.Type == "refund" {
+			kind = cashRefunds
+		}
+		add(t.Date, in.Currency, kind, amt)
+	}
+	for _, c := range cd.CreditNotes {
+		r, err := toRat(c.Amount, canonical.Exponent(c.Currency))
+		if err != nil {
+			return fmt.Errorf("metrics: credit_notes '%s': %w", c.ExternalID, err)
+		}
+		add(c.Date, c.Currency, cashRefunds, r.round())
+	}
+	for _, re := range cd.RevenueEntries {
+		r, err := toRat(re.Amount, canonical.Exponent(re.Currency))
+		if err != nil {
+			return fmt.Errorf("metrics: revenue_entries '%s': %w", re.ExternalID, err)
+		}
+		kind := uint8(cashInvoiced)
+		if re.Type == "refund" {
+			kind = cashRefunds
+		}
+		add(re.Date, re.Currency, kind, r.round())
+	}
+	return nil
 }
 
 // included reports whether an invoice counts (SPEC §3 "Invoice status").
