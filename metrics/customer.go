@@ -433,58 +433,7 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 	}
 	segs := w.segs[:0]
 	subs := w.subs[:0]
-	findSub := func(id string) *canonical.Subscription {
-		i, ok := slices.BinarySearchFunc(cd.Subscriptions, id, func(v *canonical.Subscription, id string) int {
-			return cmp.Compare(v.ExternalID, id)
-		})
-		if !ok {
-			return nil
-		}
-		return cd.Subscriptions[i]
-	}
-	// Invoiced subscriptions: group lines into revisions.
-	lines := w.lines
-	slices.SortFunc(lines, func(x, y subLine) int {
-		if c := strings.Compare(x.sub, y.sub); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.sps, y.sps); c != 0 {
-			return c
-		}
-		return strings.Compare(x.id, y.id)
-	})
-	first := 0 // index in revs of the current subscription's first revision
-	for i := range lines {
-		l := &lines[i]
-		if i == 0 || lines[i-1].sub != l.sub {
-			if i > 0 {
-				subs[len(subs)-1].revs = revs[first:len(revs):len(revs)]
-			}
-			subs = append(subs, subState{id: l.sub, record: findSub(l.sub)})
-			first = len(revs)
-		}
-		var rev *revision
-		if len(revs) > first {
-			rev = &revs[len(revs)-1]
-		}
-		if rev == nil || rev.invID != l.inv.ExternalID || rev.start != l.sps {
-			revs = append(revs, revision{start: l.sps, end: l.spe, cur: l.inv.Currency, invDate: l.inv.Date,
-				invID: l.inv.ExternalID, mainMRR: l.mrr, mainID: l.id, plan: l.plan})
-			rev = &revs[len(revs)-1]
-		} else if l.mrr > rev.mainMRR { // lines are in id order: ties keep the smallest id
-			rev.mainMRR, rev.mainID, rev.plan = l.mrr, l.id, l.plan
-		}
-		rev.native += l.mrr
-		if l.spe > rev.end {
-			rev.end = l.spe
-		}
-	}
-	if len(lines) > 0 {
-		subs[len(subs)-1].revs = revs[first:len(revs):len(revs)]
-	}
+	subs, revs = groupRevisions(cd, w.lines, subs, revs)
 	// Self-priced subscriptions.
 	for _, s := range cd.Subscriptions {
 		if s.Amount == nil {
@@ -536,6 +485,64 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 	}
 	w.revs, w.segs, w.subs, w.pieces = revs, segs, subs, pcs
 	return subs, nil
+}
+
+// groupRevisions sorts the MRR lines by (subscription, invoice, period start) and
+// appends one subState per invoiced subscription and one revision per group of lines
+// (SPEC §3 "Revisions"). revs must have room for every line: revisions are addressed by
+// pointer while being filled.
+func groupRevisions(cd *CustomerData, lines []subLine, subs []subState, revs []revision) ([]subState, []revision) {
+	findSub := func(id string) *canonical.Subscription {
+		i, ok := slices.BinarySearchFunc(cd.Subscriptions, id, func(v *canonical.Subscription, id string) int {
+			return cmp.Compare(v.ExternalID, id)
+		})
+		if !ok {
+			return nil
+		}
+		return cd.Subscriptions[i]
+	}
+	slices.SortFunc(lines, func(x, y subLine) int {
+		if c := strings.Compare(x.sub, y.sub); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.sps, y.sps); c != 0 {
+			return c
+		}
+		return strings.Compare(x.id, y.id)
+	})
+	first := 0 // index in revs of the current subscription's first revision
+	for i := range lines {
+		l := &lines[i]
+		if i == 0 || lines[i-1].sub != l.sub {
+			if i > 0 {
+				subs[len(subs)-1].revs = revs[first:len(revs):len(revs)]
+			}
+			subs = append(subs, subState{id: l.sub, record: findSub(l.sub)})
+			first = len(revs)
+		}
+		var rev *revision
+		if len(revs) > first {
+			rev = &revs[len(revs)-1]
+		}
+		if rev == nil || rev.invID != l.inv.ExternalID || rev.start != l.sps {
+			revs = append(revs, revision{start: l.sps, end: l.spe, cur: l.inv.Currency, invDate: l.inv.Date,
+				invID: l.inv.ExternalID, mainMRR: l.mrr, mainID: l.id, plan: l.plan})
+			rev = &revs[len(revs)-1]
+		} else if l.mrr > rev.mainMRR { // lines are in id order: ties keep the smallest id
+			rev.mainMRR, rev.mainID, rev.plan = l.mrr, l.id, l.plan
+		}
+		rev.native += l.mrr
+		if l.spe > rev.end {
+			rev.end = l.spe
+		}
+	}
+	if len(lines) > 0 {
+		subs[len(subs)-1].revs = revs[first:len(revs):len(revs)]
+	}
+	return subs, revs
 }
 
 // selfPriced returns the revision of a self-priced subscription, or nil when it
