@@ -215,9 +215,26 @@ func appendValue(v any, t warehouse.Type) (driver.Value, error) {
 	return v, nil
 }
 
+// pow10 holds 10^0 … 10^18.
+var pow10 = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
 // exactDecimal scales d to the column's decimal places as DuckDB's internal integer.
 func exactDecimal(d decimal.Decimal, t warehouse.Type) (duckdb.Decimal, error) {
 	sc := scale(t)
+	// Fast path, without big.Int arithmetic: a coefficient of at most 18 digits and
+	// no more decimals than the column has.
+	if shift := sc + d.Exponent(); shift >= 0 && shift <= 18 && d.NumDigits() <= 18 {
+		c, p := d.CoefficientInt64(), pow10[shift]
+		if limit := (pow10[18] - 1) / p; c <= limit && c >= -limit {
+			return duckdb.Decimal{Width: 18, Scale: uint8(sc), Value: big.NewInt(c * p)}, nil
+		}
+	}
 	scaled := d.Shift(sc)
 	if !scaled.Equal(scaled.Truncate(0)) {
 		return duckdb.Decimal{}, fmt.Errorf("%s has more than %d decimal places and cannot be stored exactly", d.String(), sc)
