@@ -18,6 +18,9 @@ import (
 // transaction commits. If fill or any step fails the transaction rolls back and the live
 // tables are untouched.
 func (s *Store) Publish(ctx context.Context, fill func(ctx context.Context, w warehouse.ResultWriter) error) error {
+	if dc, ok := s.d.(DDLCommitter); ok {
+		return s.publishDDL(ctx, dc, fill)
+	}
 	sess, err := s.session(ctx)
 	if err != nil {
 		return err
@@ -33,9 +36,27 @@ func (s *Store) Publish(ctx context.Context, fill func(ctx context.Context, w wa
 }
 
 func (s *Store) publish(ctx context.Context, sess Session, w *resultWriter, fill func(ctx context.Context, w warehouse.ResultWriter) error) error {
+	if err := s.fillStaging(ctx, sess, w, fill, func(t warehouse.Table) string { return "revsync_publish_" + t.Name }); err != nil {
+		return err
+	}
+	for _, t := range warehouse.ResultTables() {
+		b := w.tables[t.Name]
+		if err := execAll(ctx, sess.Tx, s.d.Publish(t, b.staging)...); err != nil {
+			return fmt.Errorf("%s: publish %s: %w", s.d.Name(), t.Name, err)
+		}
+		if err := execAll(ctx, sess.Tx, "DROP TABLE IF EXISTS "+s.d.Quote(b.staging)); err != nil {
+			return fmt.Errorf("%s: publish %s: %w", s.d.Name(), t.Name, err)
+		}
+	}
+	return nil
+}
+
+// fillStaging creates the staging table of every result table (named by staging), runs
+// fill and loads the remaining buffered rows.
+func (s *Store) fillStaging(ctx context.Context, sess Session, w *resultWriter, fill func(ctx context.Context, w warehouse.ResultWriter) error, staging func(warehouse.Table) string) error {
 	tables := warehouse.ResultTables()
 	for _, t := range tables {
-		b := &resultBuffer{t: t, staging: "revsync_publish_" + t.Name}
+		b := &resultBuffer{t: t, staging: staging(t)}
 		if err := execAll(ctx, sess.Tx, s.d.CreateStaging(b.staging, t)...); err != nil {
 			return fmt.Errorf("%s: publish: create staging table for %s: %w", s.d.Name(), t.Name, err)
 		}
@@ -45,15 +66,8 @@ func (s *Store) publish(ctx context.Context, sess Session, w *resultWriter, fill
 		return fmt.Errorf("publish: computing results: %w", err)
 	}
 	for _, t := range tables {
-		b := w.tables[t.Name]
-		if err := w.flush(b); err != nil {
+		if err := w.flush(w.tables[t.Name]); err != nil {
 			return err
-		}
-		if err := execAll(ctx, sess.Tx, s.d.Publish(t, b.staging)...); err != nil {
-			return fmt.Errorf("%s: publish %s: %w", s.d.Name(), t.Name, err)
-		}
-		if err := execAll(ctx, sess.Tx, "DROP TABLE IF EXISTS "+s.d.Quote(b.staging)); err != nil {
-			return fmt.Errorf("%s: publish %s: %w", s.d.Name(), t.Name, err)
 		}
 	}
 	return nil

@@ -134,7 +134,11 @@ func (s *Store) upsertRow(ctx context.Context, tx *sql.Tx, t warehouse.Table, va
 
 // Begin starts a write transaction on a pinned connection.
 func (s *Store) Begin(ctx context.Context) (warehouse.Tx, error) {
-	sess, err := s.session(ctx)
+	var pre []string
+	if dc, ok := s.d.(DDLCommitter); ok {
+		pre = dc.SessionDDL()
+	}
+	sess, err := s.sessionWith(ctx, pre)
 	if err != nil {
 		return nil, err
 	}

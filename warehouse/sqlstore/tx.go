@@ -361,6 +361,9 @@ func (t *Tx) Commit() error {
 	}
 	ctx := context.Background()
 	var err error
+	if _, ddlCommits := t.s.d.(DDLCommitter); ddlCommits {
+		clear(t.staged) // session-lived staging tables: a DROP would commit early
+	}
 	for name := range t.staged {
 		if err = execAll(ctx, t.sess.Tx, "DROP TABLE IF EXISTS "+t.s.d.Quote(name)); err != nil {
 			break
