@@ -8,7 +8,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -158,10 +157,10 @@ func (c *Connector) validate(ctx context.Context, proc *process, pc *pb.Config, 
 func (c *Connector) with(ctx context.Context, cfg connectors.Config, op string, fn func(*process, *Settings) error) error {
 	s, err := settingsOf(cfg.Settings)
 	if err != nil {
-		return connectors.ConfigError(fmt.Errorf("source %q: %w", cfg.Source, err))
+		return connectors.ConfigError(err)
 	}
 	if problems := s.Validate(); len(problems) > 0 {
-		return connectors.ConfigError(fmt.Errorf("source %q: %s %s", cfg.Source, problems[0].Key, problems[0].Message))
+		return connectors.ConfigError(fmt.Errorf("%s %s", problems[0].Key, problems[0].Message))
 	}
 	opts := c.opts()
 	baseDir := opts.BaseDir
@@ -170,21 +169,16 @@ func (c *Connector) with(ctx context.Context, cfg connectors.Config, op string, 
 	}
 	p, err := find(opts, baseDir, s.Plugin)
 	if err != nil {
-		return connectors.ConfigError(fmt.Errorf("source %q: %w", cfg.Source, err))
+		return connectors.ConfigError(err)
 	}
 	log := opts.Logger.With("source", cfg.Source)
 	proc, err := launch(ctx, p, s.SHA256, opts.AllowUnverified, log)
 	if err != nil {
-		return fmt.Errorf("source %q: %w", cfg.Source, err)
+		return err
 	}
 	defer proc.kill()
-	if err := proc.wrap(op, fn(proc, s)); err != nil {
-		if ctx.Err() == nil && errors.Is(err, wire.ErrTransport) {
-			err = &connectors.Error{Kind: connectors.KindSystem, Err: err}
-		}
-		return fmt.Errorf("source %q: %w", cfg.Source, err)
-	}
-	return nil
+	// The runner names the source in its errors; ours name the plugin.
+	return proc.wrap(op, fn(proc, s))
 }
 
 // settingsOf accepts the typed settings the config loader decodes, or a plain map.
