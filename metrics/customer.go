@@ -158,6 +158,7 @@ type worker struct {
 	referenced []string
 	bounds     []canonical.Date
 	stack      []*revision
+	memo       planMemo
 }
 
 // process computes one customer: its rows (movements, customer_mrr) and its additions
@@ -288,7 +289,7 @@ func (w *worker) readLines(cd *CustomerData) error {
 			if l.Amount.Sign() < 0 || net.n < 0 || l.ServicePeriodStart == nil || l.ServicePeriodEnd == nil {
 				continue
 			}
-			m, err := e.lineMRR(l, net)
+			m, err := e.lineMRR(&w.memo, l, net)
 			if err != nil {
 				return err
 			}
@@ -371,6 +372,24 @@ func (e *engine) included(inv *canonical.Invoice) bool {
 	return true
 }
 
+// planMemo remembers the last plan looked up: a customer's lines mostly name one plan.
+type planMemo struct {
+	source, id string
+	plan       *canonical.Plan
+}
+
+// plan returns the plan (source, id), or nil.
+func (e *engine) plan(m *planMemo, source, id string) *canonical.Plan {
+	if m.plan != nil && m.id == id && m.source == source {
+		return m.plan
+	}
+	p := e.ref.Plans[canonical.Key{Source: source, ExternalID: id}]
+	if p != nil {
+		m.source, m.id, m.plan = source, id, p
+	}
+	return p
+}
+
 // planMonths returns a, b with plan_months = interval_count × a ÷ b.
 func planMonths(p *canonical.Plan) (a, b int64) {
 	count := int64(1)
@@ -393,8 +412,8 @@ func planMonths(p *canonical.Plan) (a, b int64) {
 }
 
 // lineMRR computes SPEC §3 line_mrr in minor units of the invoice currency.
-func (e *engine) lineMRR(l *canonical.InvoiceLine, net rat) (int64, error) {
-	p := e.ref.Plans[canonical.Key{Source: l.Source, ExternalID: l.PlanExternalID}]
+func (e *engine) lineMRR(memo *planMemo, l *canonical.InvoiceLine, net rat) (int64, error) {
+	p := e.plan(memo, l.Source, l.PlanExternalID)
 	if p == nil {
 		return 0, fmt.Errorf("metrics: invoice_lines '%s': plan_external_id '%s' not found in source '%s'",
 			l.ExternalID, l.PlanExternalID, l.Source)
@@ -476,7 +495,7 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 			}
 			r.conv = conv
 			start := len(segs)
-			segs = e.revisionSegments(segs, cd.Key.Source, s, r)
+			segs = e.revisionSegments(&w.memo, segs, cd.Key.Source, s, r)
 			r.segs = segs[start:len(segs):len(segs)]
 		}
 		start := len(pcs)
@@ -594,13 +613,13 @@ func (e *engine) selfPriced(s *canonical.Subscription, trials *[]piece) (*revisi
 }
 
 // revisionSegments appends the revision's segment in every subscription-level dimension.
-func (e *engine) revisionSegments(segs []string, source string, s *subState, r *revision) []string {
+func (e *engine) revisionSegments(memo *planMemo, segs []string, source string, s *subState, r *revision) []string {
 	if len(e.subDims) == 0 {
 		return segs
 	}
 	var p *canonical.Plan
 	if r.plan != "" {
-		p = e.ref.Plans[canonical.Key{Source: source, ExternalID: r.plan}]
+		p = e.plan(memo, source, r.plan)
 	}
 	for _, di := range e.subDims {
 		d := e.dims[di]

@@ -53,7 +53,7 @@ func oracleMovements(t *testing.T, e *engine, cd *CustomerData) []string {
 		amt, _ := toRat(l.Amount, exp)
 		tax, _ := toRat(l.TaxAmount, exp)
 		net, _ := amt.sub(tax)
-		m, err := e.lineMRR(l, net)
+		m, err := e.lineMRR(&planMemo{}, l, net)
 		require.NoError(t, err)
 		key := in.ExternalID + "|" + l.ServicePeriodStart.String()
 		if subs[l.SubscriptionExternalID] == nil {

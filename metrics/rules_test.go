@@ -174,7 +174,7 @@ func TestLineMRR_HandComputed(t *testing.T) {
 			require.NoError(t, err)
 			net, err := amt.sub(tax)
 			require.NoError(t, err)
-			got, err := e.lineMRR(l, net)
+			got, err := e.lineMRR(&planMemo{}, l, net)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
