@@ -28,6 +28,11 @@
 //   - ReadExpr, Numeric, Text: how values are read back and rendered as text (FormatValue
 //     does the common Go types; decimals must come out exactly).
 //
+// Optional capabilities, found by type assertion: TableCreator (own DDL for a live
+// table), DirectInserter (bulk insert of new keys without staging), DDLCommitter (for
+// databases whose DDL commits the open transaction). Store.ScanPage picks keyset-paged
+// or single-query scans (Unpaged) to suit the database.
+//
 // Then run the shared behaviour tests against a real server. A new schema version is one
 // more entry in migrations (migrate.go) plus warehouse.SchemaVersion.
 package sqlstore
