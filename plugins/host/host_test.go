@@ -252,3 +252,12 @@ func TestRead_UnknownPluginNamesTheSearchedDirectories(t *testing.T) {
 	assert.Contains(t, err.Error(), `plugin "paddle" not found`)
 	assert.Contains(t, err.Error(), binDir)
 }
+
+func TestRead_PluginOfAnotherProtocolVersionIsRefused(t *testing.T) {
+	c, _ := newHost(t)
+	err := c.Read(context.Background(), pluginConfig("v2plugin", nil), nil, &sdktest.Emitter{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `plugin "v2plugin"`)
+	assert.Contains(t, err.Error(), "Plugin version: 2")
+	assert.Contains(t, err.Error(), "revsync speaks connector protocol v1")
+}

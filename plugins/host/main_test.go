@@ -28,7 +28,8 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	for name, pkg := range map[string]string{"example": plugintest.Example, "testplugin": plugintest.TestPlugin} {
+	for name, pkg := range map[string]string{"example": plugintest.Example, "testplugin": plugintest.TestPlugin,
+		"v2plugin": "./testdata/v2plugin"} {
 		if _, err := plugintest.Build(dir, name, pkg); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
