@@ -18,6 +18,7 @@ import (
 	"github.com/revsync/revsync/warehouse"
 	"github.com/revsync/revsync/warehouse/duckdb"
 	"github.com/revsync/revsync/warehouse/postgres"
+	"github.com/revsync/revsync/warehouse/snowflake"
 )
 
 // Env is a loaded config with the registry its sources were decoded against.
@@ -64,6 +65,21 @@ func (e *Env) OpenWarehouse(ctx context.Context) (warehouse.Warehouse, error) {
 		wh, err = duckdb.Open(ctx, path)
 	case "postgres":
 		wh, err = postgres.Open(ctx, w.DSN.Reveal(), w.Schema)
+	case "snowflake":
+		if w.Snowflake == nil {
+			return nil, fmt.Errorf("warehouse type snowflake needs a warehouse.snowflake block (account, user, warehouse, database, and private_key_file, password or token_file)")
+		}
+		sc := w.Snowflake
+		keyFile, tokenFile := sc.PrivateKeyFile, sc.TokenFile
+		if keyFile != "" && !filepath.IsAbs(keyFile) {
+			keyFile = filepath.Join(e.Config.Dir, keyFile)
+		}
+		if tokenFile != "" && !filepath.IsAbs(tokenFile) {
+			tokenFile = filepath.Join(e.Config.Dir, tokenFile)
+		}
+		wh, err = snowflake.Open(ctx, snowflake.Settings{Account: sc.Account, User: sc.User, Role: sc.Role,
+			Warehouse: sc.Warehouse, Database: sc.Database, Schema: sc.Schema, PrivateKeyFile: keyFile,
+			Password: sc.Password.Reveal(), TokenFile: tokenFile})
 	default:
 		return nil, fmt.Errorf("warehouse type %q is not available in this build", w.Type)
 	}

@@ -161,4 +161,3 @@ func decryptPKCS8(der []byte, passphrase string) ([]byte, error) {
 	}
 	return out[:len(out)-pad], nil
 }
-

@@ -1,0 +1,2 @@
+-- conn 1 query
+SELECT name FROM customers;

@@ -1,0 +1,2 @@
+-- conn 1 exec
+CREATE SCHEMA IF NOT EXISTS "REVSYNC";
