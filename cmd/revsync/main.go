@@ -16,6 +16,8 @@ import (
 
 	"github.com/revsync/revsync/config"
 	"github.com/revsync/revsync/internal/app"
+	plugincli "github.com/revsync/revsync/plugins/cli"
+	"github.com/revsync/revsync/plugins/host"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,6 +40,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	host.Cleanup() // no plugin process outlives revsync
 	os.Exit(code)
 }
 
@@ -55,6 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &problems):
 		fmt.Fprintf(stderr, "revsync: the config has %d problem(s):\n%s\n", len(problems), problems.Error())
 		return 2
+	case errors.Is(err, plugincli.ErrVerifyFailed):
+		fmt.Fprintln(stderr, "revsync:", err)
+		return 1
 	case errors.As(err, &ee):
 		fmt.Fprintln(stderr, "revsync:", ee.err)
 		return ee.code
@@ -101,6 +107,13 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newMetricsCmd(g),
 		newGenerateCmd(g),
 		newVersionCmd(g),
+		plugincli.NewPluginsCommand(func() (host.Options, error) {
+			env, err := g.load()
+			if err != nil {
+				return host.Options{}, err
+			}
+			return env.PluginOptions(), nil
+		}),
 	)
 	return root
 }

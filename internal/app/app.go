@@ -15,6 +15,7 @@ import (
 	"github.com/revsync/revsync/connectors"
 	// Built-in connectors register themselves into connectors.Default.
 	_ "github.com/revsync/revsync/connectors/csv"
+	"github.com/revsync/revsync/plugins/host"
 	"github.com/revsync/revsync/warehouse"
 	"github.com/revsync/revsync/warehouse/duckdb"
 	"github.com/revsync/revsync/warehouse/postgres"
@@ -38,14 +39,23 @@ func Registry() *connectors.Registry {
 	return reg
 }
 
-// Load reads and validates the config file at path.
+// Load reads and validates the config file at path. The registry it decodes sources
+// against holds the built-ins and the plugin connector, whose options come from the
+// loaded config's plugins: section.
 func Load(path string, logger *slog.Logger) (*Env, error) {
-	reg := Registry()
-	cfg, err := config.Load(path, reg)
+	env := &Env{Registry: Registry(), Logger: logger}
+	env.Registry.Register(host.NewDeferredConnector(env.PluginOptions))
+	cfg, err := config.Load(path, env.Registry)
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Config: cfg, Registry: reg, Logger: logger}, nil
+	env.Config = cfg
+	return env, nil
+}
+
+// PluginOptions returns the plugin host options of the loaded config.
+func (e *Env) PluginOptions() host.Options {
+	return host.Options{Dirs: e.Config.Plugins.Dirs, AllowUnverified: e.Config.Plugins.AllowUnverified, Logger: e.Logger, BaseDir: e.Config.Dir}
 }
 
 // OpenWarehouse opens (and migrates) the configured warehouse. A DuckDB path is relative
