@@ -15,6 +15,7 @@ import (
 	"github.com/revsync/revsync/connectors"
 	// Built-in connectors register themselves into connectors.Default.
 	_ "github.com/revsync/revsync/connectors/csv"
+	_ "github.com/revsync/revsync/connectors/warehousetable"
 	"github.com/revsync/revsync/plugins/host"
 	"github.com/revsync/revsync/warehouse"
 	"github.com/revsync/revsync/warehouse/duckdb"
