@@ -23,11 +23,70 @@ func NewDate(y int, m time.Month, d int) Date {
 
 // ParseDate parses YYYY-MM-DD.
 func ParseDate(s string) (Date, error) {
+	if d, ok := parseDateFast(s); ok {
+		return d, nil
+	}
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a date (use YYYY-MM-DD)", s)
 	}
 	return DateOf(t), nil
+}
+
+// parseDateFast parses a well-formed YYYY-MM-DD (no spaces) with a valid month and day
+// without going through time.Parse; anything else reports false and is left to it.
+func parseDateFast(s string) (Date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, false
+	}
+	num := func(b string) (int, bool) {
+		n := 0
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(s[0:4])
+	m, ok2 := num(s[5:7])
+	d, ok3 := num(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
+		return 0, false
+	}
+	return Date(daysFromCivil(y, m, d)), true
+}
+
+// daysIn returns the number of days of month m of year y (proleptic Gregorian).
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of y-m-d (H. Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // Time returns midnight UTC of the day.

@@ -66,6 +66,11 @@ func ParseAmount(s string) (decimal.Decimal, error) {
 // ToMinor converts an exact amount in major units to int64 minor units of currency. It
 // fails when the amount has more decimals than the currency allows or does not fit.
 func ToMinor(amount decimal.Decimal, currency string) (int64, error) {
+	// Fast path without big.Int arithmetic: no more decimals than the currency has and
+	// a coefficient small enough that scaling it cannot overflow.
+	if shift := Exponent(currency) + amount.Exponent(); shift >= 0 && shift <= 18 && amount.NumDigits() <= 18-int(shift) {
+		return amount.CoefficientInt64() * pow10[shift], nil
+	}
 	scaled := amount.Shift(Exponent(currency))
 	if !scaled.Equal(scaled.Truncate(0)) {
 		return 0, fmt.Errorf("amount %s has more decimals than %s allows (%d)", amount.String(), currency, Exponent(currency))
@@ -75,6 +80,15 @@ func ToMinor(amount decimal.Decimal, currency string) (int64, error) {
 	}
 	return scaled.IntPart(), nil
 }
+
+// pow10 holds 10^0 … 10^18.
+var pow10 = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
 
 // FormatMinor renders minor units of currency as a decimal string with exactly the
 // currency's number of decimals ("1234.50", "-3.00", "10000").

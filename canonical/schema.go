@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,11 @@ type Field struct {
 	Country  bool   // an ISO 3166-1 alpha-2 code, upper-cased
 	Positive bool   // an integer ≥ 1
 	index    int
+	// set parses raw (trimmed, non-empty) into the struct field fv; chosen once per
+	// schema by buildSchema for the field's kind and Go type.
+	set func(f *Field, fv reflect.Value, raw string) error
+	// defaultAmount is the parsed Default of a money or rate field.
+	defaultAmount *decimal.Decimal
 }
 
 // Schema is the ordered field list of one entity, external_id excluded.
@@ -110,6 +116,12 @@ func buildSchema(e Entity) *Schema {
 				case "rate":
 					f.Kind = KindRate
 				}
+			}
+		}
+		f.set = setterOf(f.Kind, sf.Type)
+		if f.Kind == KindMoney || f.Kind == KindRate {
+			if d, err := ParseAmount(f.Default); err == nil {
+				f.defaultAmount = &d
 			}
 		}
 		s.byName[f.Name] = len(s.Fields)
@@ -200,33 +212,46 @@ func Parse(e Entity, source string, fields map[string]string, attrs Attributes) 
 	r := New(e)
 	h := r.Header()
 	h.Source, h.Attributes = source, attrs
-	h.ExternalID = strings.TrimSpace(fields["external_id"])
-	var problems []string
+	rawID, hasID := fields["external_id"]
+	h.ExternalID = strings.TrimSpace(rawID)
+	var problems, fieldProblems []string
 	if e != FXRates && h.ExternalID == "" {
 		problems = append(problems, "external_id is missing")
 	}
-	for name := range fields {
-		if _, ok := s.byName[name]; !ok && name != "external_id" {
-			problems = append(problems, fmt.Sprintf("%q is not a field of %s (valid: %s)", name, e, strings.Join(s.FieldNames(), ", ")))
-		}
+	known := 0 // how many keys of fields are schema fields (or external_id)
+	if hasID {
+		known++
 	}
-	slices.Sort(problems)
 	v := reflect.ValueOf(r).Elem()
-	for _, f := range s.Fields {
-		raw := strings.TrimSpace(fields[f.Name])
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		raw, ok := fields[f.Name]
+		if ok {
+			known++
+		}
+		raw = strings.TrimSpace(raw)
 		if raw == "" {
 			raw = f.Default
 		}
 		if raw == "" {
 			if f.Required {
-				problems = append(problems, f.Name+" is missing")
+				fieldProblems = append(fieldProblems, f.Name+" is missing")
 			}
 			continue
 		}
-		if err := setField(v.Field(f.index), f, raw); err != nil {
-			problems = append(problems, f.Name+" "+err.Error())
+		if err := f.set(f, v.Field(f.index), raw); err != nil {
+			fieldProblems = append(fieldProblems, f.Name+" "+err.Error())
 		}
 	}
+	if known != len(fields) {
+		for name := range fields {
+			if _, ok := s.byName[name]; !ok && name != "external_id" {
+				problems = append(problems, fmt.Sprintf("%q is not a field of %s (valid: %s)", name, e, strings.Join(s.FieldNames(), ", ")))
+			}
+		}
+	}
+	slices.Sort(problems)
+	problems = append(problems, fieldProblems...)
 	if len(problems) == 0 {
 		problems = validate(r)
 	}
@@ -248,71 +273,137 @@ func entityList() string {
 	return strings.Join(names, ", ")
 }
 
-func setField(fv reflect.Value, f Field, raw string) error {
-	var val any
-	switch f.Kind {
+// setterOf returns the parser-and-setter of a field of the given kind and Go type. The
+// setters write through typed pointers, so that parsing a field allocates nothing but
+// what the record keeps (a *Date, *time.Time or *decimal.Decimal of an optional field).
+func setterOf(k Kind, t reflect.Type) func(f *Field, fv reflect.Value, raw string) error {
+	ptr := t.Kind() == reflect.Pointer
+	switch k {
 	case KindString:
-		s, err := parseString(f, raw)
-		if err != nil {
-			return err
-		}
-		fv.SetString(s)
-		return nil
-	case KindDate:
-		d, err := ParseDate(raw)
-		if err != nil {
-			t, terr := ParseTimestamp(raw)
-			if terr != nil {
+		return func(f *Field, fv reflect.Value, raw string) error {
+			s, err := parseString(f, raw)
+			if err != nil {
 				return err
 			}
-			d = DateOf(t)
+			fv.SetString(s)
+			return nil
 		}
-		val = d
+	case KindDate:
+		if ptr {
+			return func(_ *Field, fv reflect.Value, raw string) error {
+				d, err := parseDateField(raw)
+				if err != nil {
+					return err
+				}
+				p := new(Date)
+				*p = d
+				*fv.Addr().Interface().(**Date) = p
+				return nil
+			}
+		}
+		return func(_ *Field, fv reflect.Value, raw string) error {
+			d, err := parseDateField(raw)
+			if err != nil {
+				return err
+			}
+			*fv.Addr().Interface().(*Date) = d
+			return nil
+		}
 	case KindTimestamp:
-		t, err := ParseTimestamp(raw)
-		if err != nil {
-			return err
+		if !ptr {
+			return func(_ *Field, fv reflect.Value, raw string) error {
+				ts, err := ParseTimestamp(raw)
+				if err != nil {
+					return err
+				}
+				*fv.Addr().Interface().(*time.Time) = ts
+				return nil
+			}
 		}
-		val = t
+		return func(_ *Field, fv reflect.Value, raw string) error {
+			ts, err := ParseTimestamp(raw)
+			if err != nil {
+				return err
+			}
+			p := new(time.Time)
+			*p = ts
+			*fv.Addr().Interface().(**time.Time) = p
+			return nil
+		}
 	case KindMoney, KindRate:
-		d, err := ParseAmount(raw)
-		if err != nil {
-			return err
+		return func(f *Field, fv reflect.Value, raw string) error {
+			var d decimal.Decimal
+			if f.defaultAmount != nil && raw == f.Default {
+				d = *f.defaultAmount // decimals are immutable values: sharing one is safe
+			} else {
+				var err error
+				if d, err = ParseAmount(raw); err != nil {
+					return err
+				}
+			}
+			if f.Kind == KindRate && !d.IsPositive() {
+				return fmt.Errorf("%q must be greater than 0", raw)
+			}
+			if ptr {
+				p := new(decimal.Decimal)
+				*p = d
+				*fv.Addr().Interface().(**decimal.Decimal) = p
+			} else {
+				*fv.Addr().Interface().(*decimal.Decimal) = d
+			}
+			return nil
 		}
-		if f.Kind == KindRate && !d.IsPositive() {
-			return fmt.Errorf("%q must be greater than 0", raw)
-		}
-		val = d
 	case KindInteger:
-		var n int64
-		if _, err := fmt.Sscanf(raw, "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimPrefix(raw, "+") {
-			return fmt.Errorf("%q is not a whole number", raw)
+		return func(f *Field, fv reflect.Value, raw string) error {
+			n, ok := parseWholeNumber(raw)
+			if !ok {
+				return fmt.Errorf("%q is not a whole number", raw)
+			}
+			if f.Positive && n < 1 {
+				return fmt.Errorf("%q must be 1 or more", raw)
+			}
+			fv.SetInt(n)
+			return nil
 		}
-		if f.Positive && n < 1 {
-			return fmt.Errorf("%q must be 1 or more", raw)
-		}
-		fv.SetInt(n)
-		return nil
 	case KindBoolean:
-		b, err := ParseBool(raw)
-		if err != nil {
-			return err
+		return func(_ *Field, fv reflect.Value, raw string) error {
+			b, err := ParseBool(raw)
+			if err != nil {
+				return err
+			}
+			fv.SetBool(b)
+			return nil
 		}
-		fv.SetBool(b)
-		return nil
 	}
-	rv := reflect.ValueOf(val)
-	if fv.Kind() == reflect.Pointer {
-		p := reflect.New(rv.Type())
-		p.Elem().Set(rv)
-		fv.Set(p)
-	} else {
-		fv.Set(rv)
-	}
-	return nil
+	panic(fmt.Sprintf("canonical: no setter for field kind %d", k))
 }
 
-func parseString(f Field, raw string) (string, error) {
+// parseDateField parses a date field: YYYY-MM-DD, or a timestamp whose UTC day is taken;
+// a value that is neither reports the date error.
+func parseDateField(raw string) (Date, error) {
+	d, err := ParseDate(raw)
+	if err != nil {
+		t, terr := ParseTimestamp(raw)
+		if terr != nil {
+			return 0, err
+		}
+		d = DateOf(t)
+	}
+	return d, nil
+}
+
+// parseWholeNumber accepts exactly the canonical decimal form of an int64, optionally
+// preceded by '+': no leading zeros, no "-0", no spaces, nothing after the digits.
+func parseWholeNumber(raw string) (int64, bool) {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	var buf [24]byte
+	return n, string(strconv.AppendInt(buf[:0], n, 10)) == strings.TrimPrefix(raw, "+")
+}
+
+func parseString(f *Field, raw string) (string, error) {
 	switch {
 	case f.Currency:
 		return NormalizeCurrency(raw)
