@@ -14,6 +14,7 @@ import (
 // them into the source's transaction in batches. It implements connectors.Emitter.
 type batchEmitter struct {
 	tx        warehouse.Tx
+	writer    *txWriter
 	source    string
 	runID     string
 	batchSize int
@@ -77,7 +78,9 @@ func (e *batchEmitter) Checkpoint(ctx context.Context, stream, cursor string) er
 	if err := e.flush(ctx); err != nil {
 		return err
 	}
-	return e.tx.SaveState(ctx, e.source, stream, cursor)
+	return e.writer.submit(ctx, func(ctx context.Context) error {
+		return e.tx.SaveState(ctx, e.source, stream, cursor)
+	})
 }
 
 func (e *batchEmitter) SnapshotComplete(_ context.Context, entity canonical.Entity) error {
@@ -92,35 +95,59 @@ func (e *batchEmitter) maybeFlush(ctx context.Context) error {
 	return e.flush(ctx)
 }
 
+// flush hands the pending batch to the writer goroutine; the emitter starts new slices
+// because the writer still uses the old ones.
 func (e *batchEmitter) flush(ctx context.Context) error {
-	if len(e.upserts) > 0 {
-		if err := e.tx.Upsert(ctx, e.runID, e.upserts); err != nil {
+	if upserts := e.upserts; len(upserts) > 0 {
+		e.upserts = make([]canonical.Record, 0, e.batchSize)
+		err := e.writer.submit(ctx, func(ctx context.Context) error {
+			if err := e.tx.Upsert(ctx, e.runID, upserts); err != nil {
+				return err
+			}
+			e.counts.Written += int64(len(upserts))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		e.counts.Written += int64(len(e.upserts))
-		e.upserts = e.upserts[:0]
 	}
-	if len(e.rejections) > 0 {
-		if err := e.tx.Reject(ctx, e.runID, e.rejections); err != nil {
+	if rejections := e.rejections; len(rejections) > 0 {
+		e.rejections = nil
+		err := e.writer.submit(ctx, func(ctx context.Context) error {
+			if err := e.tx.Reject(ctx, e.runID, rejections); err != nil {
+				return err
+			}
+			e.counts.Rejected += int64(len(rejections))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		e.counts.Rejected += int64(len(e.rejections))
-		e.rejections = e.rejections[:0]
 	}
 	for entity, ids := range e.deletes {
-		if err := e.tx.Delete(ctx, e.source, entity, ids); err != nil {
+		err := e.writer.submit(ctx, func(ctx context.Context) error {
+			if err := e.tx.Delete(ctx, e.source, entity, ids); err != nil {
+				return err
+			}
+			e.counts.Deleted += int64(len(ids))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		e.counts.Deleted += int64(len(ids))
 	}
 	e.deletes = nil
 	return nil
 }
 
-// finish flushes what is left, applies the snapshot rule of SPEC §2, and rejects records
-// whose references do not resolve now that the whole source is loaded (SPEC §1).
+// finish writes what is left and waits for the writer, applies the snapshot rule of
+// SPEC §2, and rejects records whose references do not resolve now that the whole
+// source is loaded (SPEC §1).
 func (e *batchEmitter) finish(ctx context.Context) error {
 	if err := e.flush(ctx); err != nil {
+		return err
+	}
+	if err := e.writer.wait(); err != nil {
 		return err
 	}
 	for _, entity := range e.snapshots {

@@ -234,9 +234,10 @@ func (o *Options) syncSource(ctx context.Context, runID string, src config.Sourc
 			_ = tx.Rollback()
 		}
 	}()
-	em := &batchEmitter{tx: tx, source: src.Name, runID: runID, batchSize: o.BatchSize, enrich: o.Enrich}
+	em := &batchEmitter{tx: tx, writer: startWriter(ctx, 2), source: src.Name, runID: runID, batchSize: o.BatchSize, enrich: o.Enrich}
 	cfg := connectors.Config{Source: src.Name, Settings: src.Settings, BaseDir: o.Config.Dir}
 	if err := conn.Read(ctx, cfg, state, em); err != nil {
+		_ = em.writer.wait() // its error, if any, is what made Read fail
 		em.counts.Source, em.counts.Err = src.Name, err
 		return em.counts
 	}
