@@ -195,7 +195,7 @@ func (p *entityPlan) read(ctx context.Context, db *sql.DB, saved string, batch i
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	n, last := 0, ""
+	n, last, checkpointed := 0, "", saved
 	for rows.Next() {
 		clear(vals)
 		if err := rows.Scan(ptrs...); err != nil {
@@ -217,17 +217,18 @@ func (p *entityPlan) read(ctx context.Context, db *sql.DB, saved string, batch i
 					return connectors.ConfigError(fmt.Errorf("warehouse source %q: %s cursor %s: %w", p.source, p.entity, p.cursor, err))
 				}
 			}
-			if n%batch == 0 && last != "" {
+			if n%batch == 0 && last != "" && last != checkpointed {
 				if err := emit.Checkpoint(ctx, stream, last); err != nil {
 					return err
 				}
+				checkpointed = last
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return connectors.TransientError(fmt.Errorf("warehouse source %q: read %s: %w", p.source, p.entity, err))
 	}
-	if last != "" && last != saved {
+	if last != "" && last != checkpointed {
 		if err := emit.Checkpoint(ctx, stream, last); err != nil {
 			return err
 		}
