@@ -55,8 +55,8 @@ func TestRead_DuckDBColumnMappingTypesAndAttributes(t *testing.T) {
 		`CREATE TABLE lines (id VARCHAR, invoice_external_id VARCHAR, type VARCHAR, amount DECIMAL(18,4), tax_amount DECIMAL(38,10), quantity BIGINT, prorated BOOLEAN)`,
 		`INSERT INTO lines VALUES ('l1', 'in1', 'one_time', 12345678901234.5678, 0.1000000001, 3, true)`)
 	s := &Settings{Dialect: "duckdb", Path: path, Entities: map[string]EntitySettings{
-		"customers": {Table: "crm_customers", Columns: map[string]string{"external_id": "id", "name": "full_name", "created_at": "signup"}, Attributes: []string{"tier", "seats", "score"}},
-		"invoices":  {Table: "inv", Columns: map[string]string{"external_id": "ID", "customer_external_id": "customer", "date": "issued", "currency": "cur", "due_date": "due"}},
+		"customers":     {Table: "crm_customers", Columns: map[string]string{"external_id": "id", "name": "full_name", "created_at": "signup"}, Attributes: []string{"tier", "seats", "score"}},
+		"invoices":      {Table: "inv", Columns: map[string]string{"external_id": "ID", "customer_external_id": "customer", "date": "issued", "currency": "cur", "due_date": "due"}},
 		"invoice_lines": {Query: "SELECT id AS external_id, * EXCLUDE (id) FROM lines"},
 	}}
 	r := read(t, s, nil, nil)

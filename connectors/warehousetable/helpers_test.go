@@ -115,3 +115,5 @@ func stateOf(prev connectors.State, r *recorder) connectors.State {
 	}
 	return st
 }
+
+func cfgOf(s *Settings) connectors.Config { return connectors.Config{Source: "src", Settings: s} }

@@ -17,6 +17,10 @@ import (
 	"github.com/revsync/revsync/connectors"
 )
 
+// afterMax, when set (by tests only), runs between reading the cursor's upper bound
+// and the read itself.
+var afterMax func()
+
 // column is one selected source column and what it becomes.
 type column struct {
 	source string         // the column's name as the database reports it
@@ -173,6 +177,9 @@ func (p *entityPlan) read(ctx context.Context, db *sql.DB, saved string, batch i
 		}
 		if hi == "" {
 			return nil // the source is empty
+		}
+		if afterMax != nil {
+			afterMax()
 		}
 		cur := "revsync_src." + quote(p.cursor)
 		q += fmt.Sprintf(" WHERE %s >= %s AND %s <= %s", cur, p.cast(1), cur, p.cast(2))
