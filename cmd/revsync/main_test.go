@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/revsync/revsync/internal/pgtest"
 	"github.com/revsync/revsync/warehouse"
 )
 
@@ -24,7 +26,7 @@ func TestMain(m *testing.M) {
 		ctx := context.Background()
 		os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 type result struct {
@@ -39,14 +41,27 @@ func cli(t *testing.T, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// duckdbWarehouse is the warehouse block of a project on an embedded DuckDB file.
+const duckdbWarehouse = "warehouse:\n  type: duckdb\n  path: revsync.duckdb\n"
+
+// postgresWarehouse returns the warehouse block of a project on the test PostgreSQL
+// server, in a schema of its own; the DSN travels through the environment, as users do.
+func postgresWarehouse(t *testing.T) string {
+	t.Setenv("REVSYNC_TEST_PG_DSN", pgtest.DSN(t))
+	return "warehouse:\n  type: postgres\n  dsn: ${REVSYNC_TEST_PG_DSN}\n  schema: " + pgtest.Schema(t) + "\n"
+}
+
 // project writes a revsync.yaml with a CSV source at dir/data and a DuckDB warehouse.
 func project(t *testing.T, dir, asOf string) string {
 	t.Helper()
+	return projectOn(t, dir, asOf, duckdbWarehouse)
+}
+
+// projectOn is project with the given warehouse block.
+func projectOn(t *testing.T, dir, asOf, warehouseBlock string) string {
+	t.Helper()
 	cfg := filepath.Join(dir, "revsync.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(`warehouse:
-  type: duckdb
-  path: revsync.duckdb
-metrics:
+	require.NoError(t, os.WriteFile(cfg, []byte(warehouseBlock+`metrics:
   reporting_currency: USD
   as_of: `+asOf+`
   dimensions: [country, plan]
@@ -70,11 +85,9 @@ func tableCSV(t *testing.T, cfg, sql string) string {
 func snapshot(t *testing.T, cfg string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, table := range warehouse.CanonicalTables() {
-		out[table.Name] = tableCSV(t, cfg, "SELECT * EXCLUDE (synced_at, run_id) FROM "+table.Name+" ORDER BY ALL")
-	}
-	for _, table := range warehouse.ResultTables() {
-		out[table.Name] = tableCSV(t, cfg, "SELECT * FROM "+table.Name+" ORDER BY ALL")
+	for _, table := range append(warehouse.CanonicalTables(), warehouse.ResultTables()...) {
+		cols := strings.Join(slices.DeleteFunc(table.ColumnNames(), func(c string) bool { return c == "synced_at" || c == "run_id" }), ", ")
+		out[table.Name] = tableCSV(t, cfg, "SELECT "+cols+" FROM "+table.Name+" ORDER BY "+cols)
 	}
 	return out
 }
@@ -172,8 +185,20 @@ func TestCLI_UsageErrorsExitTwo(t *testing.T) {
 // source's invoice_lines.csv is a named pipe: the test feeds it part of the file (the
 // writes return only once the process has read all but the pipe buffer), then kills.
 func TestCLI_SigkillDuringLoadLeavesPublishedTablesAndNextRunMatchesCleanRun(t *testing.T) {
+	for _, wh := range []struct {
+		name  string
+		block func(t *testing.T) string
+	}{
+		{"duckdb", func(*testing.T) string { return duckdbWarehouse }},
+		{"postgres", postgresWarehouse},
+	} {
+		t.Run(wh.name, func(t *testing.T) { sigkillDuringLoad(t, wh.block) })
+	}
+}
+
+func sigkillDuringLoad(t *testing.T, warehouseBlock func(t *testing.T) string) {
 	dir := t.TempDir()
-	cfg := project(t, dir, "2025-12-31")
+	cfg := projectOn(t, dir, "2025-12-31", warehouseBlock(t))
 	data := filepath.Join(dir, "data")
 	require.Equal(t, 0, cli(t, "generate", "--customers", "100", "--seed", "1", "--out", data).code)
 	require.Equal(t, 0, cli(t, "--config", cfg, "sync").code)
@@ -209,7 +234,7 @@ func TestCLI_SigkillDuringLoadLeavesPublishedTablesAndNextRunMatchesCleanRun(t *
 	require.NoError(t, os.WriteFile(linesPath, lines, 0o644))
 	require.Equal(t, 0, cli(t, "--config", cfg, "sync").code)
 	clean := t.TempDir()
-	cleanCfg := project(t, clean, "2025-12-31")
+	cleanCfg := projectOn(t, clean, "2025-12-31", warehouseBlock(t))
 	require.NoError(t, os.Symlink(data, filepath.Join(clean, "data")))
 	require.Equal(t, 0, cli(t, "--config", cleanCfg, "sync").code)
 	assert.Equal(t, snapshot(t, cleanCfg), snapshot(t, cfg))
