@@ -9,7 +9,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/revsync
 
 vet:
-	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
+	gofmt -l $$(git ls-files '*.go') | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 

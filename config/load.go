@@ -356,4 +356,3 @@ func lineOf(doc *yaml.Node, dotted string) int {
 	}
 	return 0
 }
-
