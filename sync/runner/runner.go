@@ -251,7 +251,7 @@ func (o *Options) syncSource(ctx context.Context, runID string, src config.Sourc
 	}
 	em.counts.Source = src.Name
 	c := em.counts
-	o.Logger.Info("source synced", "source", src.Name, "read", c.Read, "written", c.Written, "rejected", c.Rejected, "deleted", c.Deleted, "took", o.Now().Sub(start).Round(time.Millisecond))
+	o.Logger.Info("source synced", "source", src.Name, "read", c.Read, "written", c.Written, "rejected", c.Rejected, "deleted", c.Deleted, "took", o.Now().Sub(start).Round(time.Millisecond).String())
 	return c
 }
 
