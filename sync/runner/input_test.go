@@ -213,10 +213,19 @@ type recordingSink struct {
 	cohorts   []metrics.CohortRow
 }
 
-func (s *recordingSink) Movement(m metrics.Movement) error       { s.movements = append(s.movements, m); return nil }
-func (s *recordingSink) CustomerMRR(c metrics.CustomerMRR) error { s.mrr = append(s.mrr, c); return nil }
-func (s *recordingSink) Metric(r metrics.MetricRow) error        { s.rows = append(s.rows, r); return nil }
-func (s *recordingSink) Cohort(c metrics.CohortRow) error        { s.cohorts = append(s.cohorts, c); return nil }
+func (s *recordingSink) Movement(m metrics.Movement) error {
+	s.movements = append(s.movements, m)
+	return nil
+}
+func (s *recordingSink) CustomerMRR(c metrics.CustomerMRR) error {
+	s.mrr = append(s.mrr, c)
+	return nil
+}
+func (s *recordingSink) Metric(r metrics.MetricRow) error { s.rows = append(s.rows, r); return nil }
+func (s *recordingSink) Cohort(c metrics.CohortRow) error {
+	s.cohorts = append(s.cohorts, c)
+	return nil
+}
 
 // hiddenOwnerScanner hides the warehouse's OwnerScanner, forcing the Dataset path.
 type hiddenOwnerScanner struct{ warehouse.Warehouse }
