@@ -20,6 +20,12 @@ import (
 // inserted with array binding, larger ones go through PUT + COPY INTO.
 const DefaultArrayBindMax = 1_000
 
+// maxArrayBinds bounds the values of one array-bound INSERT below the driver's
+// CLIENT_STAGE_ARRAY_BINDING_THRESHOLD (65,280 by default), above which gosnowflake
+// would upload the binds through a stage it creates itself: DDL, which would commit the
+// open transaction.
+const maxArrayBinds = 65_000
+
 // loadStage is the session's temporary internal stage that PUT uploads to.
 const loadStage = "revsync_load"
 
@@ -308,7 +314,7 @@ func (d *Dialect) Load(ctx context.Context, s sqlstore.Session, target sqlstore.
 		table = d.Quote(target.Name) // session-local temporary table
 	}
 	jsonLive := !(target.Staging && strings.HasPrefix(target.Name, stagingPrefix)) && hasJSON(t)
-	if len(rows) < d.arrayBindMax() && !jsonLive {
+	if len(rows) < d.arrayBindMax() && len(rows)*len(t.Columns) < maxArrayBinds && !jsonLive {
 		return d.arrayInsert(ctx, s, table, t, rows)
 	}
 	return d.copyInto(ctx, s, table, target.Name, t, rows, jsonLive)

@@ -74,8 +74,7 @@ func Config(s Settings) (*sf.Config, error) {
 	cfg := &sf.Config{
 		Account: s.Account, User: s.User, Role: s.Role, Warehouse: s.Warehouse,
 		Database: s.Database, Schema: strings.ToUpper(schemaOf(s)),
-		Params:           map[string]*string{"TIMEZONE": &utc, "QUERY_TAG": &tag},
-		DisableTelemetry: true,
+		Params: map[string]*string{"TIMEZONE": &utc, "QUERY_TAG": &tag},
 	}
 	switch {
 	case s.PrivateKeyFile != "":
