@@ -82,8 +82,9 @@ func (w *Warehouse) Close() error {
 type Dialect struct{}
 
 var (
-	_ sqlstore.Dialect      = Dialect{}
-	_ sqlstore.TableCreator = Dialect{}
+	_ sqlstore.Dialect       = Dialect{}
+	_ sqlstore.TableCreator  = Dialect{}
+	_ sqlstore.FreshInserter = Dialect{}
 )
 
 // Name returns "duckdb".
@@ -194,6 +195,15 @@ func (Dialect) Load(ctx context.Context, s sqlstore.Session, target sqlstore.Tar
 		}
 		return nil
 	})
+}
+
+// InsertFresh appends rows whose keys are not stored yet (sqlstore.Tx guarantees it)
+// straight into the live table with the appender, skipping the staging table and the
+// INSERT … ON CONFLICT merge, which costs DuckDB an index probe and a conflict check
+// per row. Keys deleted earlier in the transaction never come this way: sqlstore merges
+// them, as DuckDB's ART index may still hold them until commit.
+func (d Dialect) InsertFresh(ctx context.Context, s sqlstore.Session, t warehouse.Table, rows [][]any) error {
+	return d.Load(ctx, s, sqlstore.Target{Name: t.Name}, t, rows)
 }
 
 // appendValue converts a neutral value into what the appender writes exactly.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -142,7 +143,7 @@ func (s *Store) Begin(ctx context.Context) (warehouse.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{s: s, sess: sess, staged: map[string]bool{}}, nil
+	return &Tx{s: s, sess: sess, staged: map[string]bool{}, seed: maphash.MakeSeed()}, nil
 }
 
 // State returns the committed cursors of source by stream.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 
 	"github.com/revsync/revsync/canonical"
@@ -22,6 +23,10 @@ type Tx struct {
 	sess   Session
 	staged map[string]bool // staging tables created in this transaction
 	done   bool
+	// FreshInserter bookkeeping (see fresh.go).
+	seed    maphash.Seed
+	written map[freshKey]*written
+	deleted map[string]bool // tables deleted from in this transaction
 }
 
 var _ warehouse.Tx = (*Tx)(nil)
@@ -93,6 +98,21 @@ func (t *Tx) Upsert(ctx context.Context, runID string, records []canonical.Recor
 // merge loads rows into t's staging table and upserts them into t.
 func (t *Tx) merge(ctx context.Context, tbl warehouse.Table, rows [][]any) error {
 	d := t.s.d
+	if fi, ok := d.(FreshInserter); ok && len(tbl.Key) > 0 {
+		direct, merged, err := t.splitFresh(ctx, tbl, rows)
+		if err != nil {
+			return err
+		}
+		if len(direct) > 0 {
+			if err := fi.InsertFresh(ctx, t.sess, tbl, direct); err != nil {
+				return fmt.Errorf("%s: insert %d new %s rows: %w", d.Name(), len(direct), tbl.Name, err)
+			}
+		}
+		if len(merged) == 0 {
+			return nil
+		}
+		rows = merged
+	}
 	if di, ok := d.(DirectInserter); ok {
 		done, err := di.TryInsert(ctx, t.sess, tbl, rows)
 		if err != nil {
@@ -141,6 +161,7 @@ func (t *Tx) Delete(ctx context.Context, source string, entity canonical.Entity,
 		return fmt.Errorf("delete: %q is not an entity", entity)
 	}
 	d := t.s.d
+	t.deletedFrom(string(entity))
 	for start := 0; start < len(externalIDs); start += deleteChunk {
 		ids := externalIDs[start:min(start+deleteChunk, len(externalIDs))]
 		q := fmt.Sprintf("DELETE FROM %s WHERE %s = %s AND %s IN (%s)", d.Table(string(entity)),
@@ -197,6 +218,7 @@ func (t *Tx) Prune(ctx context.Context, source string, entity canonical.Entity, 
 		return 0, fmt.Errorf("prune: %q is not an entity", entity)
 	}
 	d := t.s.d
+	t.deletedFrom(string(entity))
 	q := fmt.Sprintf("DELETE FROM %s WHERE %s = %s AND %s <> %s", d.Table(string(entity)),
 		d.Quote("source"), d.Placeholder(1), d.Quote("run_id"), d.Placeholder(2))
 	res, err := t.sess.Tx.ExecContext(ctx, q, source, runID)
@@ -279,6 +301,7 @@ func (t *Tx) unresolvedOf(ctx context.Context, source string, e canonical.Entity
 	if len(rej) == 0 {
 		return nil, nil
 	}
+	t.deletedFrom(tbl.Name)
 	if _, err := t.sess.Tx.ExecContext(ctx, "DELETE FROM "+self+" WHERE "+where, source); err != nil {
 		return nil, fmt.Errorf("%s: delete unresolved %s: %w", d.Name(), e, err)
 	}
