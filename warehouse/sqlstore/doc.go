@@ -25,6 +25,9 @@
 //     ON CONFLICT dialects; MERGE elsewhere).
 //   - Publish: the statements that swap one result table inside the publication
 //     transaction (ReplaceContents is DELETE + INSERT … SELECT; Snowflake may SWAP).
+//   - DDLCommitter (optional): for databases whose DDL commits an open transaction
+//     (Snowflake), Store runs the dialect's DDL before BEGIN and swaps published tables
+//     after COMMIT, so no DDL ever runs inside a Store transaction.
 //   - ReadExpr, Numeric, Text: how values are read back and rendered as text (FormatValue
 //     does the common Go types; decimals must come out exactly).
 //
