@@ -54,7 +54,7 @@ func (o *Options) publishMetrics(ctx context.Context) (*MetricsSummary, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	o.Logger.Info("metrics published", "as_of", o.AsOf, "customers", sum.CustomersProcessed, "movements", sum.Movements,
-		"metric_rows", sum.MetricRows, "input", mode, "took", o.Now().Sub(start).Round(time.Millisecond))
+		"metric_rows", sum.MetricRows, "input", mode, "took", o.Now().Sub(start).Round(time.Millisecond).String())
 	return &MetricsSummary{AsOf: o.AsOf, MRR: canonical.FormatMinor(sum.MRR, sum.Currency), Currency: sum.Currency, Customers: sum.Customers, Movements: sum.Movements}, nil
 }
 
