@@ -133,3 +133,26 @@ func TestRun_UnknownSourceNameIsAnError(t *testing.T) {
 	_, err := Run(context.Background(), o)
 	require.EqualError(t, err, `source "nope" is not configured in test.yaml (configured: billing)`)
 }
+
+func TestRun_SecondProcessOnTheSameJobIsSkipped(t *testing.T) {
+	wo := openers[1] // PostgreSQL: a warehouse several processes share
+	require.Equal(t, "postgres", wo.name)
+	conn := &scriptedConnector{amount: "10"}
+	o := scriptedOptions(t, wo.open, conn)
+	o.Job = "nightly"
+	locker, ok := o.Warehouse.(warehouse.Locker)
+	require.True(t, ok)
+	release, acquired, err := locker.TryLock(context.Background(), "revsync:nightly")
+	require.NoError(t, err)
+	require.True(t, acquired)
+
+	_, err = Run(context.Background(), o)
+	require.ErrorIs(t, err, ErrSkipped)
+	assert.Zero(t, conn.reads, "a skipped run reads nothing")
+	assert.Equal(t, []string{"skipped"}, query(t, o, "SELECT status FROM sync_runs WHERE job = 'nightly'"))
+
+	release()
+	_, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, conn.reads)
+}
