@@ -154,27 +154,34 @@ func kindOf(t reflect.Type) Kind {
 // Values returns the record's field values in schema order: string, Date, time.Time,
 // decimal.Decimal, int64, bool, or nil when absent.
 func Values(r Record) []any {
+	return AppendValues(make([]any, 0, len(schemas[r.Entity()].Fields)), r)
+}
+
+// AppendValues appends the record's field values, as Values returns them, to dst and
+// returns the extended slice: bulk writers build a whole row in one allocation.
+func AppendValues(dst []any, r Record) []any {
 	s := schemas[r.Entity()]
 	v := reflect.ValueOf(r).Elem()
-	out := make([]any, len(s.Fields))
-	for i, f := range s.Fields {
-		fv := v.Field(f.index)
-		switch {
-		case fv.Kind() == reflect.Pointer && fv.IsNil():
-			out[i] = nil
-		case fv.Kind() == reflect.Pointer:
-			out[i] = fv.Elem().Interface()
-		case fv.Kind() == reflect.String:
-			if fv.String() == "" {
-				out[i] = nil
+	for i := range s.Fields {
+		fv := v.Field(s.Fields[i].index)
+		switch fv.Kind() {
+		case reflect.Pointer:
+			if fv.IsNil() {
+				dst = append(dst, nil)
 			} else {
-				out[i] = fv.String()
+				dst = append(dst, fv.Elem().Interface())
+			}
+		case reflect.String:
+			if str := fv.String(); str == "" {
+				dst = append(dst, nil)
+			} else {
+				dst = append(dst, str)
 			}
 		default:
-			out[i] = fv.Interface()
+			dst = append(dst, fv.Interface())
 		}
 	}
-	return out
+	return dst
 }
 
 // Ref is one reference from a record to another record of the same source.

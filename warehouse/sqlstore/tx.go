@@ -74,7 +74,7 @@ func (t *Tx) Upsert(ctx context.Context, runID string, records []canonical.Recor
 		g.index[k] = len(g.recs)
 		g.recs = append(g.recs, rec)
 	}
-	now := t.s.now()
+	rb := newRowBuilder(runID, t.s.now())
 	for _, e := range canonical.Entities {
 		g := groups[e]
 		if g == nil {
@@ -82,7 +82,7 @@ func (t *Tx) Upsert(ctx context.Context, runID string, records []canonical.Recor
 		}
 		rows := make([][]any, len(g.recs))
 		for i, rec := range g.recs {
-			row, err := recordRow(rec, runID, now)
+			row, err := rb.row(rec)
 			if err != nil {
 				return fmt.Errorf("upsert: %w", err)
 			}

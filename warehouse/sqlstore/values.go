@@ -11,13 +11,27 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// recordRow returns the neutral values of rec in the column order of its canonical table.
-func recordRow(rec canonical.Record, runID string, syncedAt time.Time) ([]any, error) {
+// rowBuilder turns records into rows of neutral values in the column order of their
+// canonical table. It boxes the values shared by every row (run, time, source) once.
+type rowBuilder struct {
+	runID, syncedAt any
+	source          string
+	boxedSource     any
+}
+
+func newRowBuilder(runID string, syncedAt time.Time) *rowBuilder {
+	return &rowBuilder{runID: runID, syncedAt: syncedAt}
+}
+
+// row returns rec's neutral values; the row is one allocation plus the boxed fields.
+func (b *rowBuilder) row(rec canonical.Record) ([]any, error) {
 	h := rec.Header()
-	vals := canonical.Values(rec)
-	row := make([]any, 0, len(vals)+5)
-	row = append(row, h.Source, h.ExternalID)
-	row = append(row, vals...)
+	if b.boxedSource == nil || h.Source != b.source {
+		b.source, b.boxedSource = h.Source, h.Source
+	}
+	row := make([]any, 0, len(canonical.SchemaOf(rec.Entity()).Fields)+5)
+	row = append(row, b.boxedSource, h.ExternalID)
+	row = canonical.AppendValues(row, rec)
 	attrs, err := EncodeAttributes(h.Attributes)
 	if err != nil {
 		return nil, fmt.Errorf("%s '%s': attributes: %w", rec.Entity(), h.ExternalID, err)
@@ -27,7 +41,7 @@ func recordRow(rec canonical.Record, runID string, syncedAt time.Time) ([]any, e
 	} else {
 		row = append(row, attrs)
 	}
-	return append(row, syncedAt, runID), nil
+	return append(row, b.syncedAt, b.runID), nil
 }
 
 // EncodeAttributes renders attributes as a JSON object with sorted keys; numbers
