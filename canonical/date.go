@@ -93,7 +93,45 @@ func daysFromCivil(y, m, d int) int64 {
 func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 // String formats the day as YYYY-MM-DD.
-func (d Date) String() string { return d.Time().Format(time.DateOnly) }
+func (d Date) String() string {
+	var buf [16]byte
+	return string(d.Append(buf[:0]))
+}
+
+// Append appends the day as YYYY-MM-DD (as String formats it) to b, without allocating
+// when b has room: bulk writers format millions of dates.
+func (d Date) Append(b []byte) []byte {
+	y, m, day := civilFromDays(int64(d))
+	if y < 0 || y > 9999 {
+		return d.Time().AppendFormat(b, time.DateOnly)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10))
+}
+
+// civilFromDays returns the proleptic Gregorian year, month and day of a count of days
+// since 1970-01-01 (H. Hinnant's algorithm, the inverse of daysFromCivil).
+func civilFromDays(z int64) (y, m, d int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp + 3)
+	if m > 12 {
+		m -= 12
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
 
 // AddDays returns the day n days later (earlier when n is negative).
 func (d Date) AddDays(n int) Date { return d + Date(n) }

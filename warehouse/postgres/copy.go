@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,12 +32,24 @@ func copyText(rows [][]any) ([]byte, error) {
 
 // appendRows appends rows to b in COPY's text format (see copyText).
 func appendRows(b *bytes.Buffer, rows [][]any) error {
+	var enc textEncoder
+	return enc.appendRows(b, rows)
+}
+
+// textEncoder writes COPY text; it remembers the last timestamp it formatted, as every
+// row of a load carries the same synced_at.
+type textEncoder struct {
+	lastTime time.Time
+	lastText []byte
+}
+
+func (e *textEncoder) appendRows(b *bytes.Buffer, rows [][]any) error {
 	for _, row := range rows {
 		for j, v := range row {
 			if j > 0 {
 				b.WriteByte('\t')
 			}
-			if err := appendText(b, v); err != nil {
+			if err := e.appendText(b, v); err != nil {
 				return err
 			}
 		}
@@ -47,7 +58,7 @@ func appendRows(b *bytes.Buffer, rows [][]any) error {
 	return nil
 }
 
-func appendText(b *bytes.Buffer, v any) error {
+func (e *textEncoder) appendText(b *bytes.Buffer, v any) error {
 	var scratch [64]byte
 	switch x := v.(type) {
 	case nil:
@@ -61,9 +72,12 @@ func appendText(b *bytes.Buffer, v any) error {
 	case decimal.Decimal:
 		appendDecimal(b, x)
 	case canonical.Date:
-		b.Write(x.Time().AppendFormat(scratch[:0], time.DateOnly))
+		b.Write(x.Append(scratch[:0]))
 	case time.Time:
-		b.Write(x.UTC().AppendFormat(scratch[:0], time.RFC3339Nano))
+		if e.lastText == nil || !x.Equal(e.lastTime) {
+			e.lastTime, e.lastText = x, x.UTC().AppendFormat(e.lastText[:0], time.RFC3339Nano)
+		}
+		b.Write(e.lastText)
 	case int64:
 		b.Write(strconv.AppendInt(scratch[:0], x, 10))
 	case int:
@@ -115,11 +129,15 @@ func appendDecimal(b *bytes.Buffer, d decimal.Decimal) {
 
 // escape writes s with COPY text escapes for backslash, tab, newline and carriage return.
 func escape(b *bytes.Buffer, s string) {
-	if !strings.ContainsAny(s, "\\\t\n\r") {
-		b.WriteString(s)
-		return
+	clean := 0
+	for clean < len(s) {
+		if c := s[clean]; c == '\\' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+		clean++
 	}
-	for i := 0; i < len(s); i++ {
+	b.WriteString(s[:clean])
+	for i := clean; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
 			b.WriteString(`\\`)
@@ -142,17 +160,34 @@ const copyChunk = 2000
 // copyInto runs COPY table (columns) FROM STDIN with rows on the session's connection,
 // encoding rows while earlier ones are sent and loaded.
 func (d *Dialect) copyInto(ctx context.Context, s sqlstore.Session, table string, t warehouse.Table, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	stmt := fmt.Sprintf("COPY %s (%s) FROM STDIN", table, sqlstore.Columns(d, t, ""))
+	var enc interface {
+		appendRows(b *bytes.Buffer, rows [][]any) error
+	} = &textEncoder{}
+	bin := binaryCopy(t)
+	if bin {
+		stmt += " (FORMAT binary)"
+		enc = newBinaryEncoder(t)
+	}
 	pr, pw := io.Pipe()
 	encoded := make(chan error, 1)
 	go func() {
 		var err error
 		var buf bytes.Buffer // reused: a pipe Write returns only once the reader took it all
+		if bin {
+			buf.Write(binaryHeader)
+		}
 		for start := 0; start < len(rows) && err == nil; start += copyChunk {
-			buf.Reset()
-			if err = appendRows(&buf, rows[start:min(start+copyChunk, len(rows))]); err == nil {
+			if err = enc.appendRows(&buf, rows[start:min(start+copyChunk, len(rows))]); err == nil {
+				if bin && start+copyChunk >= len(rows) {
+					buf.Write(binaryTrailer)
+				}
 				_, err = pw.Write(buf.Bytes())
 			}
+			buf.Reset()
 		}
 		pw.CloseWithError(err)
 		encoded <- err

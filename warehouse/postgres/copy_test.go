@@ -34,6 +34,11 @@ func TestCopyTextEscapes(t *testing.T) {
 		decimal.RequireFromString("1.50"), json.RawMessage(`{"k":"v\"q"}`)}})
 	require.NoError(t, err)
 	assert.Equal(t, "\\N\ta\\tb\\nc\\\\d\\re\t2024-02-29\t2024-01-15T09:30:00.123456Z\t-7\tt\tf\t1.50\t{\"k\":\"v\\\\\"q\"}\n", string(got))
+	later := ts.Add(time.Microsecond)
+	got, err = copyText([][]any{{ts, canonical.NewDate(1969, 12, 31)}, {ts, later}, {later, ts}})
+	require.NoError(t, err)
+	assert.Equal(t, "2024-01-15T09:30:00.123456Z\t1969-12-31\n2024-01-15T09:30:00.123456Z\t2024-01-15T09:30:00.123457Z\n"+
+		"2024-01-15T09:30:00.123457Z\t2024-01-15T09:30:00.123456Z\n", string(got), "repeated timestamps reuse their text")
 	_, err = copyText([][]any{{3.5}})
 	require.Error(t, err, "floats are never written")
 }
