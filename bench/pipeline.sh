@@ -28,5 +28,5 @@ echo "== the same sync again (every record already stored)"
 lines=$("$bin" --config "$work/revsync.yaml" query --format csv "SELECT count(*) FROM invoice_lines" | tail -1)
 echo "invoice lines: $lines"
 echo "== plain SQL (dbt mrr-playbook approach) inside DuckDB over the same tables"
-/usr/bin/time -f "$timefmt" "$bin" --config "$work/revsync.yaml" query --format csv "$(cat bench/playbook.sql)" > "$work/playbook.csv"
+/usr/bin/time -f "$timefmt" "$bin" --config "$work/revsync.yaml" query --format csv -- "$(cat bench/playbook.sql)" > "$work/playbook.csv"
 tail -3 "$work/playbook.csv"
