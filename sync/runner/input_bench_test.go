@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,8 +61,10 @@ func peakHeap() (stop func() uint64) {
 // BenchmarkMetricsInput computes the metrics of generated customers stored in DuckDB,
 // reading them streamed by customer (WarehouseInput) or all at once (the Dataset
 // fallback), and reports the peak in-use heap: flat in the number of customers when
-// streamed, linear when loaded. BENCH_INPUT_CUSTOMERS sets the sizes (default
-// "5000,20000").
+// streamed, linear when loaded, and the process's peak RSS (VmHWM: DuckDB's memory
+// included; it covers the setup too). BENCH_INPUT_CUSTOMERS sets the sizes (default
+// "5000,20000"); BENCH_INPUT_DUCKDB instead names an existing warehouse file holding
+// generated data (as left by bench/pipeline.sh; copy it first, it is opened read-write).
 func BenchmarkMetricsInput(b *testing.B) {
 	sizes := []int{5000, 20000}
 	if s := os.Getenv("BENCH_INPUT_CUSTOMERS"); s != "" {
@@ -75,6 +78,15 @@ func BenchmarkMetricsInput(b *testing.B) {
 	asOf := canonical.NewDate(2025, 12, 31)
 	settings := metrics.Settings{ReportingCurrency: "USD", AsOf: asOf, Dimensions: []string{"country", "plan"}}
 	parent := b
+	if path := os.Getenv("BENCH_INPUT_DUCKDB"); path != "" {
+		w, err := duckdb.Open(context.Background(), path)
+		require.NoError(b, err)
+		b.Cleanup(func() { w.Close() })
+		for _, mode := range []string{"streamed", "dataset"} {
+			b.Run("file/"+mode, func(b *testing.B) { benchmarkInput(b, w, mode, settings, -1) })
+		}
+		return
+	}
 	for _, n := range sizes {
 		var wh warehouse.Warehouse
 		// setup loads the data once per size; its files live as long as the parent.
@@ -95,27 +107,65 @@ func BenchmarkMetricsInput(b *testing.B) {
 		for _, mode := range []string{"streamed", "dataset"} {
 			b.Run(fmt.Sprintf("customers=%d/%s", n, mode), func(b *testing.B) {
 				setup(b)
-				b.ReportAllocs()
-				var peak uint64
-				for b.Loop() {
-					runtime.GC()
-					stop := peakHeap()
-					var in metrics.Input
-					if mode == "streamed" {
-						in, _ = NewWarehouseInput(wh)
-					} else {
-						ds, err := datasetInput(context.Background(), wh)
-						require.NoError(b, err)
-						in = ds
-					}
-					sum, err := metrics.Compute(context.Background(), settings, in, discardSink{})
-					require.NoError(b, err)
-					require.Equal(b, n, sum.CustomersProcessed-1, "every customer and (revenue)")
-					peak = max(peak, stop())
-				}
-				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/run")
+				benchmarkInput(b, wh, mode, settings, n)
 			})
 		}
 	}
+}
+
+// benchmarkInput computes the metrics of wh, streamed or through the Dataset, and
+// reports the peak heap and RSS; customers, when not negative, is checked.
+func benchmarkInput(b *testing.B, wh warehouse.Warehouse, mode string, settings metrics.Settings, customers int) {
+	b.ReportAllocs()
+	var peak uint64
+	cpu0 := cpuTime()
+	for b.Loop() {
+		runtime.GC()
+		stop := peakHeap()
+		var in metrics.Input
+		if mode == "streamed" {
+			in, _ = NewWarehouseInput(wh)
+		} else {
+			ds, err := datasetInput(context.Background(), wh)
+			require.NoError(b, err)
+			in = ds
+		}
+		sum, err := metrics.Compute(context.Background(), settings, in, discardSink{})
+		require.NoError(b, err)
+		if customers >= 0 {
+			require.Equal(b, customers, sum.CustomersProcessed-1, "every customer and (revenue)")
+		}
+		peak = max(peak, stop())
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	if hwm, ok := peakRSS(); ok {
+		b.ReportMetric(float64(hwm)/(1<<10), "peak-rss-MB")
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/run")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/run")
+}
+
+// cpuTime returns the process's user plus system CPU time (DuckDB's threads included),
+// a steadier measure than wall time on a shared machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS returns the process's peak resident set size in KiB (Linux VmHWM).
+func peakRSS() (uint64, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

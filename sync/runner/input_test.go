@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/revsync/revsync/generate"
 	"github.com/revsync/revsync/metrics"
 	"github.com/revsync/revsync/warehouse"
+	"github.com/revsync/revsync/warehouse/sqlstore"
 	"github.com/revsync/revsync/warehouse/warehousetest"
 )
 
@@ -85,6 +87,14 @@ func ownershipRecords(t *testing.T) []canonical.Record {
 	add(canonical.Plans, "a", "external_id=p", "name=P", "interval_unit=month")
 	return out
 }
+
+// pagedDialect makes ScanByOwner read page customers per query.
+type pagedDialect struct {
+	sqlstore.Dialect
+	page int
+}
+
+func (d pagedDialect) OwnerPage() int { return d.page }
 
 type ownedRow struct {
 	Owner canonical.Key
@@ -157,6 +167,24 @@ func TestScanByOwner_OrdersByOwnerAndAppliesTheOwnershipRules(t *testing.T) {
 				{k("a", "c10"), "cn2"}, {k("a", "c9"), "cn5"}, {k("a", "zed"), "cn1"}}, want[canonical.CreditNotes])
 			assert.Equal(t, []ownedRow{{k("B", "c1"), "l1"}, {k("a", "c10"), "l1"}, {k("a", "c9"), "l2"}, {k("a", "é"), "l3"}},
 				want[canonical.InvoiceLines], "l4's invoice is not stored")
+
+			// The same by ranges of customers (sqlstore.OwnerPager), whatever the range size.
+			st := wh.(interface {
+				DB() *sql.DB
+				Dialect() sqlstore.Dialect
+			})
+			for _, page := range []int{1, 2, 3, 100} {
+				paged := sqlstore.New(st.DB(), pagedDialect{st.Dialect(), page}) // not closed: it shares wh's pool
+				for _, e := range warehouse.OwnedEntities {
+					var got []ownedRow
+					err := paged.ScanByOwner(context.Background(), e, func(owner canonical.Key, r canonical.Record) error {
+						got = append(got, ownedRow{owner, r.Key().ExternalID})
+						return nil
+					})
+					require.NoError(t, err, e)
+					assert.Equal(t, want[e], got, "%s by %d customers", e, page)
+				}
+			}
 
 			err := scanner.ScanByOwner(context.Background(), canonical.Plans, func(canonical.Key, canonical.Record) error { return nil })
 			require.ErrorContains(t, err, `"plans" is not an entity owned by customers`)

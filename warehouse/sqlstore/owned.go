@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/revsync/revsync/canonical"
@@ -10,53 +11,159 @@ import (
 
 var _ warehouse.OwnerScanner = (*Store)(nil)
 
+// OwnerPager is an optional Dialect capability for drivers that materialise a query's
+// whole result before returning its first row (DuckDB's): OwnerPage returns how many
+// customers ScanByOwner reads per query, so that the materialised result stays small.
+// Without it (or with a value ≤ 0) ScanByOwner reads with one ordered query, which suits
+// drivers that stream rows (pgx) or fetch them in chunks.
+type OwnerPager interface {
+	OwnerPage() int
+}
+
 // ScanByOwner calls fn with every stored record of an owned entity (warehouse.
 // OwnedEntities) together with the customer it belongs to, ordered by (source, owner,
-// external_id): one ordered query, joined with invoices for the entities owned through
-// their invoice. Go holds one row at a time; the database sorts (and spills) on its
-// side, and drivers that stream (pgx) or fetch in chunks keep memory bounded on the
-// client. Text columns compare byte-wise on every dialect (PostgreSQL columns are
-// COLLATE "C"), which is Go's string order, so the order is the metrics engine's.
+// external_id): ordered queries joined with invoices for the entities owned through
+// their invoice, one for the whole table or, with OwnerPager, one per range of
+// customers. Go holds one row at a time. Text columns compare byte-wise on every
+// dialect (PostgreSQL columns are COLLATE "C"), which is Go's string order, so the
+// order is the metrics engine's.
 func (s *Store) ScanByOwner(ctx context.Context, entity canonical.Entity, fn func(owner canonical.Key, r canonical.Record) error) error {
-	q, cols, err := s.ownerQuery(entity)
+	oq, err := s.ownerQuery(entity)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, q)
+	fail := func(err error) error { return fmt.Errorf("%s: scan %s by customer: %w", s.d.Name(), entity, err) }
+	page := 0
+	if p, ok := s.d.(OwnerPager); ok {
+		page = p.OwnerPage()
+	}
+	if page <= 0 {
+		return s.scanOwned(ctx, entity, oq, fn, oq.query("", ""))
+	}
+	bounds, err := s.ownerBounds(ctx, page)
 	if err != nil {
-		return fmt.Errorf("%s: scan %s by customer: %w", s.d.Name(), entity, err)
+		return fail(err)
+	}
+	// Page i holds the owners in (bounds[i-1], bounds[i]]; the first and last pages are
+	// open-ended, so owners without a customer record are read too.
+	for i := 0; i <= len(bounds); i++ {
+		var lower, upper string
+		var args []any
+		n := 1
+		if i > 0 {
+			lower = oq.after(s.d, n)
+			args = append(args, bounds[i-1].Source, bounds[i-1].Source, bounds[i-1].ExternalID)
+			n += 3
+		}
+		if i < len(bounds) {
+			upper = oq.upTo(s.d, n)
+			args = append(args, bounds[i].Source, bounds[i].Source, bounds[i].ExternalID)
+		}
+		if err := s.scanOwned(ctx, entity, oq, fn, oq.query(lower, upper), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanOwned runs one query of ScanByOwner and calls fn with each row.
+func (s *Store) scanOwned(ctx context.Context, entity canonical.Entity, oq ownerQuery, fn func(canonical.Key, canonical.Record) error, q string, args ...any) error {
+	fail := func(err error) error { return fmt.Errorf("%s: scan %s by customer: %w", s.d.Name(), entity, err) }
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fail(err)
 	}
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
-		return fmt.Errorf("%s: scan %s by customer: %w", s.d.Name(), entity, err)
+		return fail(err)
 	}
-	fields := make(map[string]string, len(cols))
+	fields := make(map[string]string, len(oq.cols))
 	for rows.Next() {
 		texts, err := s.scanText(rows, types)
 		if err != nil {
-			return fmt.Errorf("%s: scan %s by customer: %w", s.d.Name(), entity, err)
+			return fail(err)
 		}
 		if texts[0] == nil || texts[1] == nil {
-			return fmt.Errorf("%s: scan %s by customer: a stored row has no source or owner", s.d.Name(), entity)
+			return fail(fmt.Errorf("a stored row has no source or owner"))
 		}
-		rec, err := recordFromText(entity, cols, texts[1:], fields)
+		rec, err := recordFromText(entity, oq.cols, texts[1:], fields)
 		if err != nil {
-			return fmt.Errorf("%s: scan %s by customer: stored row does not parse: %w", s.d.Name(), entity, err)
+			return fail(fmt.Errorf("stored row does not parse: %w", err))
 		}
 		if err := fn(canonical.Key{Source: *texts[1], ExternalID: *texts[0]}, rec); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: scan %s by customer: %w", s.d.Name(), entity, err)
+		return fail(err)
 	}
 	return nil
 }
 
-// ownerQuery returns the SELECT of ScanByOwner for entity: the owner's external id,
-// then the record's columns (source first), ordered by source, owner and external_id.
-func (s *Store) ownerQuery(entity canonical.Entity) (string, []warehouse.Column, error) {
+// ownerBounds returns the key of every page-th stored customer, in order: the upper
+// bounds of ScanByOwner's pages.
+func (s *Store) ownerBounds(ctx context.Context, page int) ([]canonical.Key, error) {
+	src, ext := s.d.Quote("source"), s.d.Quote("external_id")
+	q := fmt.Sprintf("SELECT %s, %s FROM (SELECT %s, %s, ROW_NUMBER() OVER (ORDER BY %s, %s) AS n FROM %s) t WHERE MOD(n, %d) = 0 ORDER BY %s, %s",
+		src, ext, src, ext, src, ext, s.d.Table(warehouse.CanonicalTable(canonical.Customers).Name), page, src, ext)
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("page customers: %w", err)
+	}
+	defer rows.Close()
+	var bounds []canonical.Key
+	for rows.Next() {
+		var source, id sql.NullString
+		if err := rows.Scan(&source, &id); err != nil {
+			return nil, fmt.Errorf("page customers: %w", err)
+		}
+		bounds = append(bounds, canonical.Key{Source: source.String, ExternalID: id.String})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("page customers: %w", err)
+	}
+	return bounds, nil
+}
+
+// ownerQuery is the SELECT of ScanByOwner for one entity: the owner's external id, then
+// the record's columns (source first), ordered by source, owner and external_id.
+type ownerQuery struct {
+	cols   []warehouse.Column
+	owner  string // the owner expression
+	source string // the record's source column
+	id     string // the record's external_id column
+	from   string // SELECT list, FROM and joins
+}
+
+// query returns the statement with optional WHERE conditions.
+func (oq ownerQuery) query(conds ...string) string {
+	where := ""
+	for _, c := range conds {
+		if c == "" {
+			continue
+		}
+		if where == "" {
+			where = " WHERE " + c
+		} else {
+			where += " AND " + c
+		}
+	}
+	return fmt.Sprintf("%s%s ORDER BY %s, %s, %s", oq.from, where, oq.source, oq.owner, oq.id)
+}
+
+// after is the condition (source, owner) > (placeholders n, n+1, n+2): source twice,
+// then the owner.
+func (oq ownerQuery) after(d Dialect, n int) string {
+	return fmt.Sprintf("(%s > %s OR (%s = %s AND %s > %s))", oq.source, d.Placeholder(n), oq.source, d.Placeholder(n+1), oq.owner, d.Placeholder(n+2))
+}
+
+// upTo is the condition (source, owner) <= (placeholders n, n+1, n+2).
+func (oq ownerQuery) upTo(d Dialect, n int) string {
+	return fmt.Sprintf("(%s < %s OR (%s = %s AND %s <= %s))", oq.source, d.Placeholder(n), oq.source, d.Placeholder(n+1), oq.owner, d.Placeholder(n+2))
+}
+
+func (s *Store) ownerQuery(entity canonical.Entity) (ownerQuery, error) {
 	q := s.d.Quote
 	col := func(alias, name string) string { return alias + "." + q(name) }
 	revenue := "'" + warehouse.RevenueOwner + "'"
@@ -77,10 +184,10 @@ func (s *Store) ownerQuery(entity canonical.Entity) (string, []warehouse.Column,
 	case canonical.RevenueEntries:
 		owner = fmt.Sprintf("COALESCE(NULLIF(%s, ''), %s)", col("r", "customer_external_id"), revenue)
 	default:
-		return "", nil, fmt.Errorf("scan by customer: %q is not an entity owned by customers (one of %v)", entity, warehouse.OwnedEntities)
+		return ownerQuery{}, fmt.Errorf("scan by customer: %q is not an entity owned by customers (one of %v)", entity, warehouse.OwnedEntities)
 	}
 	t := warehouse.CanonicalTable(entity)
-	cols := recordColumns(t)
-	return fmt.Sprintf("SELECT %s, %s FROM %s r%s ORDER BY %s, %s, %s", owner, s.selectList(cols, "r."),
-		s.d.Table(t.Name), join, col("r", "source"), owner, col("r", "external_id")), cols, nil
+	oq := ownerQuery{cols: recordColumns(t), owner: owner, source: col("r", "source"), id: col("r", "external_id")}
+	oq.from = fmt.Sprintf("SELECT %s, %s FROM %s r%s", owner, s.selectList(oq.cols, "r."), s.d.Table(t.Name), join)
+	return oq, nil
 }
