@@ -152,3 +152,24 @@ func TestDate_CivilArithmetic(t *testing.T) {
 	assert.Equal(t, Date(0), d("1970-01-01"))
 	assert.Equal(t, d("2024-05-01"), DateOf(time.Date(2024, 4, 30, 23, 0, 0, 0, time.FixedZone("x", -2*3600))))
 }
+
+func TestFromValues_InvertsValues(t *testing.T) {
+	for _, tc := range []struct {
+		entity Entity
+		fields map[string]string
+	}{
+		{InvoiceLines, map[string]string{"external_id": "l", "invoice_external_id": "i", "type": "subscription", "subscription_external_id": "s",
+			"plan_external_id": "p", "service_period_start": "2024-01-16", "service_period_end": "2024-02-01", "amount": "-30.97", "prorated": "yes"}},
+		{Customers, map[string]string{"external_id": "c", "country": "de", "created_at": "2024-01-10T12:30:00Z"}},
+		{Subscriptions, map[string]string{"external_id": "s", "customer_external_id": "c", "amount": "12.50", "currency": "eur"}},
+		{Plans, map[string]string{"external_id": "p", "name": "Pro", "interval_unit": "month", "interval_count": "3"}},
+	} {
+		want, err := Parse(tc.entity, "csv", tc.fields, Attributes{"k": "v"})
+		require.NoError(t, err)
+		got, err := FromValues(tc.entity, "csv", want.Key().ExternalID, Values(want), Attributes{"k": "v"})
+		require.NoError(t, err)
+		assert.Equal(t, want, got, tc.entity)
+	}
+	_, err := FromValues(Plans, "csv", "p", []any{"Pro", "month", "3", nil}, nil)
+	assert.EqualError(t, err, "plans 'p': interval_count cannot hold a string value")
+}

@@ -184,6 +184,89 @@ func AppendValues(dst []any, r Record) []any {
 	return dst
 }
 
+// FromValues builds a record of entity e from field values in schema order, typed as
+// Values returns them (string, Date, time.Time, decimal.Decimal, int64, bool, or nil when
+// absent; an absent field with a default gets it). It is the inverse of Values for
+// readers of stored records, which were validated when written: it checks the types,
+// not the rules of Parse.
+func FromValues(e Entity, source, externalID string, vals []any, attrs Attributes) (Record, error) {
+	s := schemas[e]
+	if s == nil {
+		return nil, fmt.Errorf("%q is not an entity (valid: %s)", e, entityList())
+	}
+	if len(vals) != len(s.Fields) {
+		return nil, fmt.Errorf("%s '%s': %d values for %d fields", e, externalID, len(vals), len(s.Fields))
+	}
+	r := New(e)
+	h := r.Header()
+	h.Source, h.ExternalID, h.Attributes = source, externalID, attrs
+	v := reflect.ValueOf(r).Elem()
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		fv := v.Field(f.index)
+		val := vals[i]
+		if val == nil {
+			if f.Default != "" {
+				if err := f.set(f, fv, f.Default); err != nil {
+					return nil, fmt.Errorf("%s '%s': %s %w", e, externalID, f.Name, err)
+				}
+			}
+			continue
+		}
+		ok := true
+		switch x := val.(type) {
+		case string:
+			ok = f.Kind == KindString
+			if ok {
+				fv.SetString(x)
+			}
+		case Date:
+			switch p := fv.Addr().Interface().(type) {
+			case *Date:
+				*p = x
+			case **Date:
+				*p = &x
+			default:
+				ok = false
+			}
+		case time.Time:
+			switch p := fv.Addr().Interface().(type) {
+			case *time.Time:
+				*p = x
+			case **time.Time:
+				*p = &x
+			default:
+				ok = false
+			}
+		case decimal.Decimal:
+			switch p := fv.Addr().Interface().(type) {
+			case *decimal.Decimal:
+				*p = x
+			case **decimal.Decimal:
+				*p = &x
+			default:
+				ok = false
+			}
+		case int64:
+			ok = f.Kind == KindInteger
+			if ok {
+				fv.SetInt(x)
+			}
+		case bool:
+			ok = f.Kind == KindBoolean
+			if ok {
+				fv.SetBool(x)
+			}
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s '%s': %s cannot hold a %T value", e, externalID, f.Name, val)
+		}
+	}
+	return r, nil
+}
+
 // Ref is one reference from a record to another record of the same source.
 type Ref struct {
 	Field      string

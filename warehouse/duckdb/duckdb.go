@@ -82,10 +82,20 @@ func (w *Warehouse) Close() error {
 type Dialect struct{}
 
 var (
-	_ sqlstore.Dialect       = Dialect{}
-	_ sqlstore.TableCreator  = Dialect{}
-	_ sqlstore.FreshInserter = Dialect{}
+	_ sqlstore.Dialect        = Dialect{}
+	_ sqlstore.TableCreator   = Dialect{}
+	_ sqlstore.FreshInserter  = Dialect{}
+	_ sqlstore.DecimalScanner = Dialect{}
 )
+
+// ScanDecimal converts a scanned DECIMAL exactly (its integer value at its scale).
+func (Dialect) ScanDecimal(v any) (decimal.Decimal, bool) {
+	x, ok := v.(duckdb.Decimal)
+	if !ok || x.Value == nil {
+		return decimal.Decimal{}, false
+	}
+	return decimal.NewFromBigInt(x.Value, -int32(x.Scale)), true
+}
 
 // Name returns "duckdb".
 func (Dialect) Name() string { return "duckdb" }

@@ -324,17 +324,18 @@ func (s *Store) scanPage(rows *sql.Rows, entity canonical.Entity, cols []warehou
 		return 0, fmt.Errorf("%s: scan %s: %w", s.d.Name(), entity, err)
 	}
 	n := 0
-	fields := make(map[string]string, len(cols))
+	sc := newRowScanner(len(types))
 	for rows.Next() {
-		texts, err := s.scanText(rows, types)
+		vals, err := sc.scan(rows)
 		if err != nil {
 			return n, fmt.Errorf("%s: scan %s: %w", s.d.Name(), entity, err)
 		}
-		rec, err := recordFromText(entity, cols, texts, fields)
+		rec, err := s.recordFromValues(entity, cols, types, vals)
 		if err != nil {
 			return n, fmt.Errorf("%s: scan %s: stored row does not parse: %w", s.d.Name(), entity, err)
 		}
-		*lastSource, *lastID = *texts[0], *texts[1]
+		k := rec.Key()
+		*lastSource, *lastID = k.Source, k.ExternalID
 		n++
 		if err := fn(rec); err != nil {
 			return n, err
