@@ -24,7 +24,8 @@ type OwnerPager interface {
 // OwnedEntities) together with the customer it belongs to, ordered by (source, owner,
 // external_id): ordered queries joined with invoices for the entities owned through
 // their invoice, one for the whole table or, with OwnerPager, one per range of
-// customers. Go holds one row at a time. Text columns compare byte-wise on every
+// customers. Go holds one row at a time, converted by type like Scan's
+// (recordFromValues). Text columns compare byte-wise on every
 // dialect (PostgreSQL columns are COLLATE "C"), which is Go's string order, so the
 // order is the metrics engine's.
 func (s *Store) ScanByOwner(ctx context.Context, entity canonical.Entity, fn func(owner canonical.Key, r canonical.Record) error) error {
@@ -78,20 +79,24 @@ func (s *Store) scanOwned(ctx context.Context, entity canonical.Entity, oq owner
 	if err != nil {
 		return fail(err)
 	}
-	fields := make(map[string]string, len(oq.cols))
+	sc := newRowScanner(len(types))
 	for rows.Next() {
-		texts, err := s.scanText(rows, types)
+		vals, err := sc.scan(rows)
 		if err != nil {
 			return fail(err)
 		}
-		if texts[0] == nil || texts[1] == nil {
-			return fail(fmt.Errorf("a stored row has no source or owner"))
+		if vals[0] == nil {
+			return fail(fmt.Errorf("a stored row has no owner"))
 		}
-		rec, err := recordFromText(entity, oq.cols, texts[1:], fields)
+		owner, err := s.textValue(types[0], vals[0])
+		if err != nil {
+			return fail(fmt.Errorf("owner: %w", err))
+		}
+		rec, err := s.recordFromValues(entity, oq.cols, types[1:], vals[1:])
 		if err != nil {
 			return fail(fmt.Errorf("stored row does not parse: %w", err))
 		}
-		if err := fn(canonical.Key{Source: *texts[1], ExternalID: *texts[0]}, rec); err != nil {
+		if err := fn(canonical.Key{Source: rec.Key().Source, ExternalID: owner}, rec); err != nil {
 			return err
 		}
 	}
