@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/revsync/revsync/warehouse"
@@ -36,6 +37,9 @@ func TestExactDecimal(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, tc.want, got.Value.String())
 				assert.Equal(t, uint8(scale(tc.typ)), got.Scale)
+				if n, ok := scaledInt64(decimal.RequireFromString(tc.in), tc.typ); ok {
+					assert.Equal(t, tc.want, strconv.FormatInt(n, 10), "fast path")
+				}
 				return
 			}
 			assert.ErrorContains(t, err, tc.want)

@@ -224,6 +224,12 @@ func appendValue(v any, t warehouse.Type) (driver.Value, error) {
 	case time.Time:
 		return x.UTC(), nil
 	case decimal.Decimal:
+		// DECIMAL(18,s) is a BIGINT inside DuckDB, and duckdb-go stores an int64 appended
+		// to it as that internal scaled integer: no big.Int to allocate. The round-trip
+		// tests (TestScan_RoundTripsEveryEntityExactly) pin this behaviour.
+		if n, ok := scaledInt64(x, t); ok {
+			return n, nil
+		}
 		return exactDecimal(x, t)
 	case json.RawMessage:
 		return x, nil
@@ -243,6 +249,20 @@ var pow10 = func() (p [19]int64) {
 	}
 	return p
 }()
+
+// scaledInt64 returns d scaled to the column's decimal places when that is exact and
+// fits DECIMAL(18,s) without big.Int arithmetic; false sends d through exactDecimal.
+func scaledInt64(d decimal.Decimal, t warehouse.Type) (int64, bool) {
+	shift := scale(t) + d.Exponent()
+	if shift < 0 || shift > 18 || d.NumDigits() > 18 {
+		return 0, false
+	}
+	c, p := d.CoefficientInt64(), pow10[shift]
+	if limit := (pow10[18] - 1) / p; c > limit || c < -limit {
+		return 0, false
+	}
+	return c * p, true
+}
 
 // exactDecimal scales d to the column's decimal places as DuckDB's internal integer.
 func exactDecimal(d decimal.Decimal, t warehouse.Type) (duckdb.Decimal, error) {
