@@ -32,8 +32,10 @@
 //     does the common Go types; decimals must come out exactly).
 //
 // Optional capabilities, found by type assertion: TableCreator (own DDL for a live
-// table), DirectInserter (bulk insert of new keys without staging), DDLCommitter (for
-// databases whose DDL commits the open transaction). Store.ScanPage picks keyset-paged
+// table), DirectInserter (bulk insert of new keys without staging, trying and falling
+// back on a key violation), FreshInserter (bulk insert of keys Tx knows are new),
+// DecimalScanner (exact conversion of the driver's DECIMAL values when reading),
+// DDLCommitter (for databases whose DDL commits the open transaction). Store.ScanPage picks keyset-paged
 // or single-query scans (Unpaged) to suit the database.
 //
 // Then run the shared behaviour tests against a real server. A new schema version is one
