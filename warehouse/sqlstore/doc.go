@@ -35,8 +35,10 @@
 // table), DirectInserter (bulk insert of new keys without staging, trying and falling
 // back on a key violation), FreshInserter (bulk insert of keys Tx knows are new),
 // DecimalScanner (exact conversion of the driver's DECIMAL values when reading),
-// DDLCommitter (for databases whose DDL commits the open transaction). Store.ScanPage picks keyset-paged
-// or single-query scans (Unpaged) to suit the database.
+// DDLCommitter (for databases whose DDL commits the open transaction), OwnerPager (how
+// many customers Store.ScanByOwner reads per query, for drivers that materialise
+// results). Store.ScanPage picks keyset-paged or single-query scans (Unpaged) to suit
+// the database.
 //
 // Then run the shared behaviour tests against a real server. A new schema version is one
 // more entry in migrations (migrate.go) plus warehouse.SchemaVersion.

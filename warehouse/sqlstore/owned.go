@@ -25,9 +25,9 @@ type OwnerPager interface {
 // external_id): ordered queries joined with invoices for the entities owned through
 // their invoice, one for the whole table or, with OwnerPager, one per range of
 // customers. Go holds one row at a time, converted by type like Scan's
-// (recordFromValues). Text columns compare byte-wise on every
-// dialect (PostgreSQL columns are COLLATE "C"), which is Go's string order, so the
-// order is the metrics engine's.
+// (recordFromValues). Text columns compare byte-wise on every dialect (PostgreSQL
+// columns are COLLATE "C"), which is Go's string order, so the order is the metrics
+// engine's.
 func (s *Store) ScanByOwner(ctx context.Context, entity canonical.Entity, fn func(owner canonical.Key, r canonical.Record) error) error {
 	oq, err := s.ownerQuery(entity)
 	if err != nil {
