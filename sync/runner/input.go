@@ -96,7 +96,7 @@ func (s *stream) head() (owned, bool, error) {
 // Customers implements metrics.Input: it calls fn with one fresh CustomerData per
 // customer, in (source, external_id) order, holding only that customer's records (plus
 // the streams' small read-ahead).
-func (in *WarehouseInput) Customers(ctx context.Context, fn func(*metrics.CustomerData) error) (err error) {
+func (in *WarehouseInput) Customers(ctx context.Context, fn func(*metrics.CustomerData) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
