@@ -16,9 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/revsync/revsync/canonical"
+	"github.com/revsync/revsync/internal/pgtest"
 	"github.com/revsync/revsync/metrics"
 	"github.com/revsync/revsync/warehouse"
 	"github.com/revsync/revsync/warehouse/duckdb"
+	"github.com/revsync/revsync/warehouse/postgres"
 )
 
 // discardSink drops every result row.
@@ -61,10 +63,12 @@ func peakHeap() (stop func() uint64) {
 // BenchmarkMetricsInput computes the metrics of generated customers stored in DuckDB,
 // reading them streamed by customer (WarehouseInput) or all at once (the Dataset
 // fallback), and reports the peak in-use heap: flat in the number of customers when
-// streamed, linear when loaded, and the process's peak RSS (VmHWM: DuckDB's memory
-// included; it covers the setup too). BENCH_INPUT_CUSTOMERS sets the sizes (default
-// "5000,20000"); BENCH_INPUT_DUCKDB instead names an existing warehouse file holding
-// generated data (as left by bench/pipeline.sh; copy it first, it is opened read-write).
+// streamed, linear when loaded, and the process's peak RSS during the runs (VmHWM,
+// reset after the setup; DuckDB's memory included, a PostgreSQL server's not).
+// BENCH_INPUT_CUSTOMERS sets the sizes (default "5000,20000"); BENCH_INPUT_POSTGRES=1
+// adds the same on PostgreSQL (internal/pgtest); BENCH_INPUT_DUCKDB instead names an
+// existing warehouse file holding generated data (as left by bench/pipeline.sh; copy it
+// first, it is opened read-write).
 func BenchmarkMetricsInput(b *testing.B) {
 	sizes := []int{5000, 20000}
 	if s := os.Getenv("BENCH_INPUT_CUSTOMERS"); s != "" {
@@ -87,28 +91,42 @@ func BenchmarkMetricsInput(b *testing.B) {
 		}
 		return
 	}
-	for _, n := range sizes {
-		var wh warehouse.Warehouse
-		// setup loads the data once per size; its files live as long as the parent.
-		setup := func(b *testing.B) {
-			if wh != nil {
-				return
+	type target struct {
+		prefix string
+		open   func() (warehouse.Warehouse, error)
+	}
+	targets := []target{{"", func() (warehouse.Warehouse, error) {
+		return duckdb.Open(context.Background(), filepath.Join(parent.TempDir(), "revsync.duckdb"))
+	}}}
+	if os.Getenv("BENCH_INPUT_POSTGRES") == "1" {
+		targets = append(targets, target{"postgres/", func() (warehouse.Warehouse, error) {
+			return postgres.Open(context.Background(), pgtest.DSN(parent), pgtest.Schema(parent))
+		}})
+	}
+	for _, tg := range targets {
+		for _, n := range sizes {
+			var wh warehouse.Warehouse
+			// setup loads the data once per size; it lives as long as the parent.
+			setup := func(b *testing.B) {
+				if wh != nil {
+					return
+				}
+				cfg := generatedConfig(parent, n)
+				cfg.Sources = cfg.Sources[:1]
+				w, err := tg.open()
+				require.NoError(b, err)
+				parent.Cleanup(func() { w.Close() })
+				require.NoError(b, w.Migrate(context.Background()))
+				_, err = Run(context.Background(), Options{Config: cfg, Registry: testRegistry(), Warehouse: w, AsOf: asOf})
+				require.NoError(b, err)
+				wh = w
 			}
-			cfg := generatedConfig(parent, n)
-			cfg.Sources = cfg.Sources[:1]
-			w, err := duckdb.Open(context.Background(), filepath.Join(parent.TempDir(), "revsync.duckdb"))
-			require.NoError(b, err)
-			parent.Cleanup(func() { w.Close() })
-			require.NoError(b, w.Migrate(context.Background()))
-			_, err = Run(context.Background(), Options{Config: cfg, Registry: testRegistry(), Warehouse: w, AsOf: asOf})
-			require.NoError(b, err)
-			wh = w
-		}
-		for _, mode := range []string{"streamed", "dataset"} {
-			b.Run(fmt.Sprintf("customers=%d/%s", n, mode), func(b *testing.B) {
-				setup(b)
-				benchmarkInput(b, wh, mode, settings, n)
-			})
+			for _, mode := range []string{"streamed", "dataset"} {
+				b.Run(fmt.Sprintf("%scustomers=%d/%s", tg.prefix, n, mode), func(b *testing.B) {
+					setup(b)
+					benchmarkInput(b, wh, mode, settings, n)
+				})
+			}
 		}
 	}
 }
@@ -118,6 +136,7 @@ func BenchmarkMetricsInput(b *testing.B) {
 func benchmarkInput(b *testing.B, wh warehouse.Warehouse, mode string, settings metrics.Settings, customers int) {
 	b.ReportAllocs()
 	var peak uint64
+	resetPeakRSS()
 	cpu0 := cpuTime()
 	for b.Loop() {
 		runtime.GC()
@@ -153,6 +172,12 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeakRSS resets the process's VmHWM to its current RSS (Linux ≥ 4.0), so that
+// peakRSS covers what follows and not the setup.
+func resetPeakRSS() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // peakRSS returns the process's peak resident set size in KiB (Linux VmHWM).
