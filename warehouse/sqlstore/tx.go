@@ -74,19 +74,15 @@ func (t *Tx) Upsert(ctx context.Context, runID string, records []canonical.Recor
 		g.index[k] = len(g.recs)
 		g.recs = append(g.recs, rec)
 	}
-	rb := newRowBuilder(runID, t.s.now())
+	now := t.s.now()
 	for _, e := range canonical.Entities {
 		g := groups[e]
 		if g == nil {
 			continue
 		}
-		rows := make([][]any, len(g.recs))
-		for i, rec := range g.recs {
-			row, err := rb.row(rec)
-			if err != nil {
-				return fmt.Errorf("upsert: %w", err)
-			}
-			rows[i] = row
+		rows, err := buildRows(g.recs, runID, now)
+		if err != nil {
+			return fmt.Errorf("upsert: %w", err)
 		}
 		if err := t.merge(ctx, warehouse.CanonicalTable(e), rows); err != nil {
 			return err

@@ -44,6 +44,38 @@ func (b *rowBuilder) row(rec canonical.Record) ([]any, error) {
 	return append(row, b.syncedAt, b.runID), nil
 }
 
+// parallelRows is the batch size from which buildRows splits the work in two: the
+// database is idle while rows are built, so the second core is free.
+const parallelRows = 8192
+
+// buildRows returns the rows of recs (see rowBuilder), building the two halves of a
+// large batch concurrently. The first error in record order wins.
+func buildRows(recs []canonical.Record, runID string, syncedAt time.Time) ([][]any, error) {
+	rows := make([][]any, len(recs))
+	build := func(from, to int) error {
+		rb := newRowBuilder(runID, syncedAt)
+		for i := from; i < to; i++ {
+			row, err := rb.row(recs[i])
+			if err != nil {
+				return err
+			}
+			rows[i] = row
+		}
+		return nil
+	}
+	if len(recs) < parallelRows {
+		return rows, build(0, len(recs))
+	}
+	half := len(recs) / 2
+	second := make(chan error, 1)
+	go func() { second <- build(half, len(recs)) }()
+	err := build(0, half)
+	if err2 := <-second; err == nil {
+		err = err2
+	}
+	return rows, err
+}
+
 // EncodeAttributes renders attributes as a JSON object with sorted keys; numbers
 // (int*, uint*, float*, decimal.Decimal, json.Number) become JSON numbers written
 // exactly, time.Time an RFC 3339 string. No attributes give nil (SQL NULL).
