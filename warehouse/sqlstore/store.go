@@ -346,28 +346,3 @@ func (s *Store) scanPage(rows *sql.Rows, entity canonical.Entity, cols []warehou
 	}
 	return n, nil
 }
-
-// recordFromText rebuilds a record from its table's text values through canonical.Parse,
-// so stored data obeys the same rules as input. fields is reused between calls.
-func recordFromText(entity canonical.Entity, cols []warehouse.Column, texts []*string, fields map[string]string) (canonical.Record, error) {
-	clear(fields)
-	var source, attrs string
-	for i, c := range cols {
-		if texts[i] == nil {
-			continue
-		}
-		switch c.Name {
-		case "source":
-			source = *texts[i]
-		case "attributes":
-			attrs = *texts[i]
-		default:
-			fields[c.Name] = *texts[i]
-		}
-	}
-	a, err := DecodeAttributes(attrs)
-	if err != nil {
-		return nil, err
-	}
-	return canonical.Parse(entity, source, fields, a)
-}
