@@ -389,6 +389,7 @@ func (t *Tx) Commit() error {
 		}
 	}
 	t.done = true
+	t.written = nil
 	if err != nil {
 		return errors.Join(fmt.Errorf("%s: commit: %w", t.s.d.Name(), err), endSession(t.sess, false))
 	}
@@ -404,6 +405,7 @@ func (t *Tx) Rollback() error {
 		return nil
 	}
 	t.done = true
+	t.written = nil
 	if err := endSession(t.sess, false); err != nil {
 		return fmt.Errorf("%s: rollback: %w", t.s.d.Name(), err)
 	}
