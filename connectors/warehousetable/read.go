@@ -3,9 +3,7 @@ package warehousetable
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/revsync/revsync/canonical"
 	"github.com/revsync/revsync/connectors"
+	"github.com/revsync/revsync/warehouse/sqlstore"
 )
 
 // afterMax, when set (by tests only), runs between reading the cursor's upper bound
@@ -137,8 +136,6 @@ func castType(ct *sql.ColumnType) (string, bool) {
 	return name, tz
 }
 
-func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
-
 func (p *entityPlan) placeholder(n int) string {
 	if p.dialect == "snowflake" {
 		return "?"
@@ -161,11 +158,11 @@ func (p *entityPlan) read(ctx context.Context, db *sql.DB, saved string, batch i
 	stream := string(p.entity)
 	sel := make([]string, len(p.cols))
 	for i, c := range p.cols {
-		sel[i] = "revsync_src." + quote(c.source)
+		sel[i] = "revsync_src." + sqlstore.QuoteDouble(c.source)
 	}
 	q := "SELECT " + strings.Join(sel, ", ")
 	if p.cursor != "" {
-		q += ", revsync_src." + quote(p.cursor)
+		q += ", revsync_src." + sqlstore.QuoteDouble(p.cursor)
 	}
 	q += " FROM (" + p.from + ") AS revsync_src"
 	var args []any
@@ -181,12 +178,12 @@ func (p *entityPlan) read(ctx context.Context, db *sql.DB, saved string, batch i
 		if afterMax != nil {
 			afterMax()
 		}
-		cur := "revsync_src." + quote(p.cursor)
+		cur := "revsync_src." + sqlstore.QuoteDouble(p.cursor)
 		q += fmt.Sprintf(" WHERE %s >= %s AND %s <= %s", cur, p.cast(1), cur, p.cast(2))
 		args = []any{saved, hi}
 	}
 	if p.cursor != "" {
-		q += " ORDER BY revsync_src." + quote(p.cursor)
+		q += " ORDER BY revsync_src." + sqlstore.QuoteDouble(p.cursor)
 	}
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -248,7 +245,7 @@ func (p *entityPlan) read(ctx context.Context, db *sql.DB, saved string, batch i
 
 // max returns the cursor's current maximum as cursor text, "" when there is no row.
 func (p *entityPlan) max(ctx context.Context, db *sql.DB) (string, error) {
-	rows, err := db.QueryContext(ctx, "SELECT MAX(revsync_src."+quote(p.cursor)+") FROM ("+p.from+") AS revsync_src")
+	rows, err := db.QueryContext(ctx, "SELECT MAX(revsync_src."+sqlstore.QuoteDouble(p.cursor)+") FROM ("+p.from+") AS revsync_src")
 	if err != nil {
 		return "", connectors.TransientError(fmt.Errorf("warehouse source %q: read the %s cursor's maximum: %w", p.source, p.entity, err))
 	}
@@ -322,56 +319,17 @@ func (p *entityPlan) record(vals []any, types []*sql.ColumnType, rowNum int) (co
 // form, JSON documents as JSON.
 func valueText(v any, ct *sql.ColumnType, kind canonical.Kind) (string, error) {
 	switch x := v.(type) {
-	case string:
-		return x, nil
-	case []byte:
-		return string(x), nil
 	case time.Time:
-		if kind == canonical.KindDate || strings.EqualFold(ct.DatabaseTypeName(), "DATE") {
+		if kind == canonical.KindDate {
 			return x.UTC().Format(time.DateOnly), nil
 		}
-		return x.UTC().Format(time.RFC3339Nano), nil
 	case duckdb.Decimal:
 		if x.Value == nil {
 			return "", fmt.Errorf("a DECIMAL without a value")
 		}
 		return decimal.NewFromBigInt(x.Value, -int32(x.Scale)).StringFixed(int32(x.Scale)), nil
-	case *big.Int:
-		return x.String(), nil
-	case decimal.Decimal:
-		return x.String(), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case int32:
-		return strconv.FormatInt(int64(x), 10), nil
-	case int16:
-		return strconv.FormatInt(int64(x), 10), nil
-	case int8:
-		return strconv.FormatInt(int64(x), 10), nil
-	case int:
-		return strconv.Itoa(x), nil
-	case uint64:
-		return strconv.FormatUint(x, 10), nil
-	case uint32:
-		return strconv.FormatUint(uint64(x), 10), nil
-	case uint16:
-		return strconv.FormatUint(uint64(x), 10), nil
-	case uint8:
-		return strconv.FormatUint(uint64(x), 10), nil
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
-	case float32:
-		return strconv.FormatFloat(float64(x), 'f', -1, 32), nil
-	case fmt.Stringer:
-		return x.String(), nil
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("a %T value cannot be rendered as text: %w", v, err)
-	}
-	return string(b), nil
+	return sqlstore.FormatValue(v, ct.DatabaseTypeName())
 }
 
 // attrValue converts a scanned value into an attribute: text, booleans and integers
