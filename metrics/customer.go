@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/revsync/revsync/canonical"
 	"github.com/shopspring/decimal"
@@ -131,12 +130,6 @@ type invAcc struct {
 	hasLines   bool
 }
 
-// custResult is what one customer produces.
-type custResult struct {
-	movements []Movement
-	mrrRows   []CustomerMRR
-}
-
 // worker holds scratch buffers reused across customers.
 type worker struct {
 	e          *engine
@@ -159,13 +152,13 @@ type worker struct {
 	bounds     []canonical.Date
 	stack      []*revision
 	memo       planMemo
+	ends       []canonical.Date // slab for customer_mrr valid_to, never reused
 }
 
-// process computes one customer: its rows (movements, customer_mrr) and its additions
-// to the worker's aggregates.
-func (w *worker) process(cd *CustomerData) (custResult, error) {
+// process computes one customer: its rows (movements, customer_mrr), appended to b,
+// and its additions to the worker's aggregates. On error b is left as it was.
+func (w *worker) process(cd *CustomerData, b *batch) error {
 	e := w.e
-	var res custResult
 	sortByID(cd)
 	if cap(w.inv) < len(cd.Invoices) {
 		w.inv = make([]invAcc, len(cd.Invoices))
@@ -175,11 +168,11 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 	w.lastInv = 0
 	w.lines, w.trials, w.referenced = w.lines[:0], w.trials[:0], w.referenced[:0]
 	if err := w.readLines(cd); err != nil {
-		return res, err
+		return err
 	}
 	subs, err := w.buildSubscriptions(cd, w.referenced, &w.trials)
 	if err != nil {
-		return res, err
+		return err
 	}
 	custAggs := w.custAggs[:0]
 	for _, di := range e.custDims {
@@ -187,7 +180,7 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 	}
 	w.custAggs = custAggs
 	if err := w.addCustomerCash(cd, custAggs); err != nil {
-		return res, err
+		return err
 	}
 	// Trials: merged coverage, clipped to as_of.
 	w.agg.addTrials(custAggs, mergeSpans(w.trials, e.horizon))
@@ -201,15 +194,16 @@ func (w *worker) process(cd *CustomerData) (custResult, error) {
 		for _, sa := range custAggs {
 			w.agg.addSeriesEnds(sa, s, false, false, true)
 		}
-		res.movements, res.mrrRows = e.rows(cd.Key, s)
+		b.movements, b.mrrRows = w.rows(cd.Key, s, b.movements, b.mrrRows)
 	}
+	b.bounds = append(b.bounds, rowBounds{len(b.movements), len(b.mrrRows)})
 	for si, di := range e.subDims {
 		ss := w.view(subs, si)
 		for i := range ss {
 			w.agg.addSeries(w.agg.segment(di, ss[i].seg), &ss[i], false, false)
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // sortByID orders a customer's invoices and subscriptions by external_id when the
@@ -853,62 +847,28 @@ func (w *worker) sweep(ev []event) series {
 	return s
 }
 
-// rows renders the customer's movements and customer_mrr intervals.
-func (e *engine) rows(k canonical.Key, s *series) ([]Movement, []CustomerMRR) {
-	cur := e.s.ReportingCurrency
-	movs := getMovements(len(s.movs))
-	for i, m := range s.movs {
-		movs[i] = Movement{Date: m.date, Source: k.Source, CustomerExternalID: k.ExternalID, Type: typeNames[m.typ],
-			MRRBefore: m.before, MRRAfter: m.after, Amount: m.after - m.before, Currency: cur}
+// rows appends the customer's movements and customer_mrr intervals.
+func (w *worker) rows(k canonical.Key, s *series, movs []Movement, rows []CustomerMRR) ([]Movement, []CustomerMRR) {
+	cur := w.e.s.ReportingCurrency
+	for _, m := range s.movs {
+		movs = append(movs, Movement{Date: m.date, Source: k.Source, CustomerExternalID: k.ExternalID, Type: typeNames[m.typ],
+			MRRBefore: m.before, MRRAfter: m.after, Amount: m.after - m.before, Currency: cur})
 	}
-	rows := getCustomerMRR(len(s.points))
-	ends := make([]canonical.Date, len(s.points))
+	if n := len(s.points); cap(w.ends)-len(w.ends) < n {
+		w.ends = make([]canonical.Date, 0, max(n, 1024))
+	}
 	for i, p := range s.points {
 		if p.mrr == 0 {
 			continue
 		}
 		r := CustomerMRR{Source: k.Source, CustomerExternalID: k.ExternalID, ValidFrom: p.date, MRR: p.mrr, Currency: cur}
 		if i+1 < len(s.points) {
-			ends[i] = s.points[i+1].date
-			r.ValidTo = &ends[i]
+			w.ends = append(w.ends, s.points[i+1].date)
+			r.ValidTo = &w.ends[len(w.ends)-1]
 		}
 		rows = append(rows, r)
 	}
 	return movs, rows
-}
-
-var (
-	movementPool    sync.Pool
-	customerMRRPool sync.Pool
-)
-
-// getMovements returns a movement slice of length n, reusing emitted ones.
-func getMovements(n int) []Movement {
-	if p, ok := movementPool.Get().(*[]Movement); ok && cap(*p) >= n {
-		return (*p)[:n]
-	}
-	return make([]Movement, n, max(n, 16))
-}
-
-// getCustomerMRR returns an empty customer_mrr slice with room for n rows.
-func getCustomerMRR(n int) []CustomerMRR {
-	if p, ok := customerMRRPool.Get().(*[]CustomerMRR); ok && cap(*p) >= n {
-		return (*p)[:0]
-	}
-	return make([]CustomerMRR, 0, max(n, 16))
-}
-
-// release returns a customer's row slices once they are written.
-func (r *custResult) release() {
-	if r.movements != nil {
-		m := r.movements[:0]
-		movementPool.Put(&m)
-	}
-	if r.mrrRows != nil {
-		c := r.mrrRows[:0]
-		customerMRRPool.Put(&c)
-	}
-	r.movements, r.mrrRows = nil, nil
 }
 
 // mergeSpans merges overlapping day spans and clips them to before horizon.

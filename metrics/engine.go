@@ -96,65 +96,104 @@ func Compute(ctx context.Context, s Settings, in Input, out Sink) (Summary, erro
 	return sum, nil
 }
 
-type job struct {
-	seq int
-	cd  *CustomerData
+// Customers travel between the reader, the workers and the writer in batches: one
+// channel handoff per batch instead of per customer keeps the cores computing.
+const (
+	batchCustomers = 64   // customers per batch at most
+	batchLines     = 4096 // invoice lines per batch at most (bounds memory)
+)
+
+// batch is a run of consecutive customers and, once processed, their rows in order.
+type batch struct {
+	seq       int
+	cds       []*CustomerData
+	movements []Movement
+	mrrRows   []CustomerMRR
+	bounds    []rowBounds // per customer: where its rows end
+	err       error       // of the first failing customer; rows hold those before it
 }
 
-type done struct {
-	seq int
-	res custResult
-	err error
+// rowBounds marks the end of one customer's movements and customer_mrr rows.
+type rowBounds struct{ movs, mrr int }
+
+// paddedWorker keeps the workers' hot fields on cache lines of their own.
+type paddedWorker struct {
+	_ [128]byte
+	worker
+	_ [128]byte
 }
 
 // run processes customers on workers goroutines and emits their rows in input order.
 func (e *engine) run(ctx context.Context, workers int, in Input, out Sink, sum *Summary) ([]*aggregator, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan job, 2*workers)
-	results := make(chan done, 2*workers)
-	inflight := make(chan struct{}, 8*workers)
+	jobs := make(chan *batch, workers)
+	results := make(chan *batch, 4*workers)
+	free := make(chan *batch, 4*workers) // bounds the batches in flight
+	for i := 0; i < cap(free); i++ {
+		free <- &batch{}
+	}
 	aggs := make([]*aggregator, workers)
 	var wg sync.WaitGroup
 	for i := range aggs {
 		aggs[i] = newAggregator(e)
-		w := &worker{e: e, agg: aggs[i]}
+		pw := &paddedWorker{worker: worker{e: e, agg: aggs[i]}}
+		w := &pw.worker
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				if ctx.Err() != nil {
-					results <- done{seq: j.seq, err: ctx.Err()}
+			for b := range jobs {
+				if err := ctx.Err(); err != nil {
+					b.err = err
+					results <- b
 					continue
 				}
-				r, err := w.process(j.cd)
-				if err != nil {
-					err = fmt.Errorf("customer '%s' of source '%s': %w", j.cd.Key.ExternalID, j.cd.Key.Source, err)
+				for _, cd := range b.cds {
+					if err := w.process(cd, b); err != nil {
+						b.err = fmt.Errorf("customer '%s' of source '%s': %w", cd.Key.ExternalID, cd.Key.Source, err)
+						break
+					}
 				}
-				results <- done{seq: j.seq, res: r, err: err}
+				results <- b
 			}
 		}()
 	}
 	var prodErr error
 	go func() {
 		seq := 0
-		prodErr = in.Customers(ctx, func(cd *CustomerData) error {
-			select {
-			case inflight <- struct{}{}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			jobs <- job{seq: seq, cd: cd}
+		var cur *batch
+		lines := 0
+		send := func() {
+			cur.seq = seq
 			seq++
+			jobs <- cur
+			cur, lines = nil, 0
+		}
+		prodErr = in.Customers(ctx, func(cd *CustomerData) error {
+			if cur == nil {
+				select {
+				case cur = <-free:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			cur.cds = append(cur.cds, cd)
+			lines += len(cd.Lines)
+			if len(cur.cds) >= batchCustomers || lines >= batchLines {
+				send()
+			}
 			return nil
 		})
+		if cur != nil && len(cur.cds) > 0 {
+			send()
+		}
 		close(jobs)
 		wg.Wait()
 		close(results)
 	}()
 	var firstErr error
-	pending := map[int]done{}
-	next := 0
+	pending := map[int]*batch{}
+	next, customers := 0, 0
 	for d := range results {
 		pending[d.seq] = d
 		for {
@@ -164,22 +203,22 @@ func (e *engine) run(ctx context.Context, workers int, in Input, out Sink, sum *
 			}
 			delete(pending, next)
 			next++
-			<-inflight
-			if firstErr == nil && p.err != nil {
-				firstErr = p.err
-				cancel()
+			customers += len(p.cds)
+			if firstErr == nil {
+				if err := e.emit(p, out, sum); err != nil {
+					firstErr = err
+					cancel()
+				} else if p.err != nil {
+					firstErr = p.err
+					cancel()
+				}
 			}
-			if firstErr != nil {
-				continue
-			}
-			if err := e.emit(p.res, out, sum); err != nil {
-				firstErr = err
-				cancel()
-			}
-			p.res.release()
+			clear(p.cds)
+			p.cds, p.movements, p.mrrRows, p.bounds, p.err = p.cds[:0], p.movements[:0], p.mrrRows[:0], p.bounds[:0], nil
+			free <- p
 		}
 	}
-	sum.CustomersProcessed = next
+	sum.CustomersProcessed = customers
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -189,18 +228,24 @@ func (e *engine) run(ctx context.Context, workers int, in Input, out Sink, sum *
 	return aggs, nil
 }
 
-func (e *engine) emit(r custResult, out Sink, sum *Summary) error {
-	for _, m := range r.movements {
-		if err := out.Movement(m); err != nil {
-			return fmt.Errorf("metrics: writing movement: %w", err)
+// emit writes a batch's rows customer by customer: each customer's movements, then
+// its customer_mrr rows.
+func (e *engine) emit(b *batch, out Sink, sum *Summary) error {
+	m0, c0 := 0, 0
+	for _, bd := range b.bounds {
+		for i := m0; i < bd.movs; i++ {
+			if err := out.Movement(b.movements[i]); err != nil {
+				return fmt.Errorf("metrics: writing movement: %w", err)
+			}
 		}
-	}
-	for _, c := range r.mrrRows {
-		if err := out.CustomerMRR(c); err != nil {
-			return fmt.Errorf("metrics: writing customer_mrr: %w", err)
+		for i := c0; i < bd.mrr; i++ {
+			if err := out.CustomerMRR(b.mrrRows[i]); err != nil {
+				return fmt.Errorf("metrics: writing customer_mrr: %w", err)
+			}
 		}
+		m0, c0 = bd.movs, bd.mrr
 	}
-	sum.Movements += len(r.movements)
-	sum.CustomerMRRRows += len(r.mrrRows)
+	sum.Movements += len(b.movements)
+	sum.CustomerMRRRows += len(b.mrrRows)
 	return nil
 }
