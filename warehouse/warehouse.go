@@ -45,6 +45,10 @@ type Tx interface {
 	Upsert(ctx context.Context, runID string, records []canonical.Record) error
 	// Delete removes records of one source and entity by external_id.
 	Delete(ctx context.Context, source string, entity canonical.Entity, externalIDs []string) error
+	// Keep marks stored records of one source and entity as delivered by runID without
+	// changing them, so that Prune keeps them: a record whose new input was rejected
+	// keeps its last good version instead of disappearing. Unknown ids are ignored.
+	Keep(ctx context.Context, source string, entity canonical.Entity, externalIDs []string, runID string) error
 	// Reject stores rejected records under runID.
 	Reject(ctx context.Context, runID string, rejections []canonical.Rejection) error
 	// SaveState stores a stream's cursor for a source.

@@ -212,3 +212,33 @@ func dump(t *testing.T, wh warehouse.Warehouse) map[string]string {
 	}
 	return out
 }
+
+// TestPipeline_UnreadableRowKeepsTheStoredRecord checks that a record whose row turns bad
+// in a snapshot file keeps its last good version (and the bad row is rejected), while a
+// record missing from the file is deleted.
+func TestPipeline_UnreadableRowKeepsTheStoredRecord(t *testing.T) {
+	for _, wo := range openers {
+		t.Run(wo.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write := func(body string) {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "customers.csv"), []byte(body), 0o644))
+			}
+			wh := wo.open(t)
+			opts := Options{Config: csvConfig(dir, config.Metrics{ReportingCurrency: "USD", SubscriptionEnd: "service_period"}),
+				Registry: testRegistry(), Warehouse: wh, AsOf: canonical.NewDate(2024, 1, 31)}
+			write("external_id,name,country\nA,Acme,US\nB,Bolt,DE\nC,Cyan,FR\n")
+			_, err := Run(context.Background(), opts)
+			require.NoError(t, err)
+
+			write("external_id,name,country\nA,Acme,Germany\nB,Bolt,DE\n")
+			sum, err := Run(context.Background(), opts)
+			require.NoError(t, err)
+			_, _, rejected, deleted := sum.Totals()
+			assert.Equal(t, int64(1), rejected)
+			assert.Equal(t, int64(1), deleted, "C left the file")
+			assert.Equal(t, []string{"A US", "B DE"}, query(t, opts, "SELECT external_id || ' ' || country FROM customers ORDER BY external_id"))
+			assert.Equal(t, []string{`customers.csv line 2: customers 'A': country "Germany" is not an ISO 3166-1 alpha-2 country code (like US or DE)`},
+				query(t, opts, "SELECT reason FROM rejected_records"))
+		})
+	}
+}

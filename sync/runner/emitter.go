@@ -117,6 +117,9 @@ func (e *batchEmitter) flush(ctx context.Context) error {
 			if err := e.tx.Reject(ctx, e.runID, rejections); err != nil {
 				return err
 			}
+			if err := e.keepRejected(ctx, rejections); err != nil {
+				return err
+			}
 			e.counts.Rejected += int64(len(rejections))
 			return nil
 		})
@@ -137,6 +140,23 @@ func (e *batchEmitter) flush(ctx context.Context) error {
 		}
 	}
 	e.deletes = nil
+	return nil
+}
+
+// keepRejected keeps the stored version of every rejected record whose key is known, so
+// that a snapshot's Prune does not delete a record only because its new row was bad.
+func (e *batchEmitter) keepRejected(ctx context.Context, rejections []canonical.Rejection) error {
+	ids := map[canonical.Entity][]string{}
+	for _, r := range rejections {
+		if r.ExternalID != "" {
+			ids[r.Entity] = append(ids[r.Entity], r.ExternalID)
+		}
+	}
+	for entity, list := range ids {
+		if err := e.tx.Keep(ctx, e.source, entity, list, e.runID); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -174,6 +174,31 @@ func (t *Tx) Delete(ctx context.Context, source string, entity canonical.Entity,
 	return nil
 }
 
+// Keep sets run_id on stored records so that Prune keeps them (warehouse.Tx).
+func (t *Tx) Keep(ctx context.Context, source string, entity canonical.Entity, externalIDs []string, runID string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if canonical.SchemaOf(entity) == nil {
+		return fmt.Errorf("keep: %q is not an entity", entity)
+	}
+	d := t.s.d
+	for start := 0; start < len(externalIDs); start += deleteChunk {
+		ids := externalIDs[start:min(start+deleteChunk, len(externalIDs))]
+		q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s IN (%s)", d.Table(string(entity)),
+			d.Quote("run_id"), d.Placeholder(1), d.Quote("source"), d.Placeholder(2), d.Quote("external_id"), t.s.placeholders(3, len(ids)))
+		args := make([]any, 0, len(ids)+2)
+		args = append(args, runID, source)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		if _, err := t.sess.Tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: keep %d %s of source %q: %w", d.Name(), len(ids), entity, source, err)
+		}
+	}
+	return nil
+}
+
 // Reject stores rejections in rejected_records under runID.
 func (t *Tx) Reject(ctx context.Context, runID string, rejections []canonical.Rejection) error {
 	if err := t.check(); err != nil {
