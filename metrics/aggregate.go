@@ -66,6 +66,7 @@ type cohortAgg struct {
 
 // aggregator holds one worker's aggregates; aggregators merge by addition.
 type aggregator struct {
+	_         [64]byte // padding: workers write their aggregator's fields constantly
 	e         *engine
 	all       *segAgg
 	dims      []map[string]*segAgg
@@ -74,6 +75,7 @@ type aggregator struct {
 	hasFirst  bool
 	vals      []int64 // scratch: month-end values of the last series evaluated
 	endsFirst int32   // month index of vals[0]
+	_         [64]byte
 }
 
 func newAggregator(e *engine) *aggregator {
@@ -85,7 +87,14 @@ func newAggregator(e *engine) *aggregator {
 	return a
 }
 
-func newSegAgg() *segAgg { return &segAgg{} }
+// paddedSegAgg keeps one worker's segment headers off the cache lines of another's.
+type paddedSegAgg struct {
+	_ [64]byte
+	segAgg
+	_ [64]byte
+}
+
+func newSegAgg() *segAgg { return &(&paddedSegAgg{}).segAgg }
 
 // segment returns the aggregate of segment seg of dimension di.
 func (a *aggregator) segment(di int, seg string) *segAgg {
