@@ -152,6 +152,7 @@ type worker struct {
 	bounds     []canonical.Date
 	stack      []*revision
 	memo       planMemo
+	fxm        fxMemo
 	ends       []canonical.Date // slab for customer_mrr valid_to, never reused
 }
 
@@ -255,7 +256,7 @@ func (w *worker) readLines(cd *CustomerData) error {
 		if l.SubscriptionExternalID != "" {
 			w.referenced = append(w.referenced, l.SubscriptionExternalID)
 		}
-		exp := canonical.Exponent(in.Currency)
+		exp := w.fxm.exponent(in.Currency)
 		amt, err := toRat(l.Amount, exp)
 		if err != nil {
 			return fmt.Errorf("metrics: invoice_lines '%s': %w", l.ExternalID, err)
@@ -322,7 +323,7 @@ func (w *worker) addCustomerCash(cd *CustomerData, custAggs []*segAgg) error {
 		in := cd.Invoices[ii]
 		amt := w.inv[ii].gross
 		if t.Amount != nil {
-			r, err := toRat(*t.Amount, canonical.Exponent(in.Currency))
+			r, err := toRat(*t.Amount, w.fxm.exponent(in.Currency))
 			if err != nil {
 				return fmt.Errorf("metrics: transactions '%s': %w", t.ExternalID, err)
 			}
@@ -483,7 +484,7 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 		s := &subs[si]
 		for ri := range s.revs {
 			r := &s.revs[ri]
-			conv, err := e.fx.convert(r.native, r.cur, r.start)
+			conv, err := e.fx.convertMemo(&w.fxm, r.native, r.cur, r.start)
 			if err != nil {
 				return nil, err
 			}

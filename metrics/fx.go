@@ -80,6 +80,49 @@ func (t *fxTable) convert(minor int64, currency string, d canonical.Date) (int64
 	return r.apply(minor, canonical.Exponent(currency), t.repExp)
 }
 
+// fxMemo remembers one currency's exponent and rate list: a customer's amounts are
+// mostly in one currency, so most lookups skip the maps.
+type fxMemo struct {
+	cur   string
+	exp   int32
+	rates []fxRate
+	has   bool // rates is the list of cur
+}
+
+// exponent returns canonical.Exponent(cur).
+func (m *fxMemo) exponent(cur string) int32 {
+	if m.cur != cur || m.cur == "" {
+		m.cur, m.exp, m.rates, m.has = cur, canonical.Exponent(cur), nil, false
+	}
+	return m.exp
+}
+
+// convertMemo is convert with the currency's exponent and rates taken from m.
+func (t *fxTable) convertMemo(m *fxMemo, minor int64, currency string, d canonical.Date) (int64, error) {
+	if currency == t.reporting || minor == 0 {
+		return minor, nil
+	}
+	exp := m.exponent(currency)
+	if !m.has {
+		m.rates, m.has = t.rates[currency], true
+	}
+	list := m.rates
+	lo, hi := 0, len(list) // first index with date > d
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if list[h].date <= d {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	if lo == 0 {
+		_, err := t.lookup(currency, d)
+		return 0, err
+	}
+	return list[lo-1].apply(minor, exp, t.repExp)
+}
+
 // apply returns round(minor × rate × 10^(repExp − natExp)).
 func (r *fxRate) apply(minor int64, natExp, repExp int32) (int64, error) {
 	e := r.exp + repExp - natExp
