@@ -30,10 +30,11 @@ type segAgg struct {
 	cash   []curCash
 }
 
-// curCash holds one currency's native cash amounts by kind and day (index asOf − day).
+// curCash holds one currency's native cash amounts by day (index asOf − day) and kind;
+// the kinds of a day share a cache line, as an invoice and its payment mostly do.
 type curCash struct {
 	cur  uint32
-	days [nCash][]int64
+	days [][nCash]int64
 }
 
 // addCash adds native minor units of cash on a day.
@@ -50,12 +51,23 @@ func (s *segAgg) addCash(asOf canonical.Date, k cashKey, minor int64) {
 		c = &s.cash[len(s.cash)-1]
 	}
 	i := int(asOf - k.day)
-	d := c.days[k.kind]
-	if i >= len(d) {
-		d = grow(d, i+1)
-		c.days[k.kind] = d
+	if i >= len(c.days) {
+		c.days = grow(c.days, i+1)
 	}
-	d[i] += minor
+	c.days[i][k.kind] += minor
+}
+
+// mergeCash adds b's cash amounts into s.
+func (s *segAgg) mergeCash(b *segAgg) {
+	for _, c := range b.cash {
+		for i := range c.days {
+			for kind, v := range c.days[i] {
+				if v != 0 {
+					s.addCash(0, cashKey{day: canonical.Date(-i), cur: c.cur, kind: uint8(kind)}, v)
+				}
+			}
+		}
+	}
 }
 
 // cohortAgg aggregates one cohort; index k is the month offset.
@@ -143,8 +155,14 @@ func grow[T any](s []T, n int) []T {
 	return out
 }
 
+// addCash adds cash to the customer's segments and, when there are none, to the whole
+// business; otherwise the whole business's cash is the sum of the segments of the
+// first customer-level dimension (every customer is in exactly one), added up once by
+// cashFromSegments.
 func (a *aggregator) addCash(custAggs []*segAgg, k cashKey, minor int64) {
-	a.all.addCash(a.e.asOf, k, minor)
+	if len(custAggs) == 0 {
+		a.all.addCash(a.e.asOf, k, minor)
+	}
 	for _, sa := range custAggs {
 		sa.addCash(a.e.asOf, k, minor)
 	}
@@ -358,14 +376,17 @@ func (s *segAgg) merge(b *segAgg) {
 	for i := range b.trial {
 		s.trial[i] += b.trial[i]
 	}
-	for _, c := range b.cash {
-		for kind, days := range c.days {
-			for i, v := range days {
-				if v != 0 {
-					s.addCash(0, cashKey{day: canonical.Date(-i), cur: c.cur, kind: uint8(kind)}, v)
-				}
-			}
-		}
+	s.mergeCash(b)
+}
+
+// cashFromSegments fills the whole business's cash from the segments of the first
+// customer-level dimension (see addCash); a no-op without customer-level dimensions.
+func (a *aggregator) cashFromSegments() {
+	if len(a.e.custDims) == 0 {
+		return
+	}
+	for _, sa := range a.dims[a.e.custDims[0]] {
+		a.all.mergeCash(sa)
 	}
 }
 

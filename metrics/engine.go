@@ -90,6 +90,7 @@ func Compute(ctx context.Context, s Settings, in Input, out Sink) (Summary, erro
 	for _, b := range aggs[1:] {
 		agg.merge(b)
 	}
+	agg.cashFromSegments()
 	if err := e.output(agg, out, &sum); err != nil {
 		return sum, err
 	}

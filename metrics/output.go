@@ -255,8 +255,9 @@ func cashByGeneric[K cmp.Ordered](e *engine, sa *segAgg, from canonical.Date, bu
 	sums := map[group]int64{}
 	for _, c := range sa.cash {
 		cur := unpackCurrency(c.cur)
-		for kind, days := range c.days {
-			for i, v := range days {
+		for kind := range nCash {
+			for i := range c.days {
+				v := c.days[i][kind]
 				day := e.asOf - canonical.Date(i)
 				if day < from || v == 0 {
 					continue
