@@ -773,9 +773,7 @@ func (w *worker) view(subs []subState, si int) []series {
 	// Events of one (segment, day) are summed by sweep, so their order among
 	// themselves does not matter: an unstable sort on one integer key suffices, and
 	// a customer with one subscription usually needs none.
-	if !slices.IsSortedFunc(ev, cmpEvent) {
-		slices.SortFunc(ev, cmpEvent)
-	}
+	sortEvents(ev)
 	out := w.series[:0]
 	w.movBuf, w.ptBuf = w.movBuf[:0], w.ptBuf[:0]
 	for i := 0; i < len(ev); {
@@ -799,6 +797,30 @@ func (w *worker) view(subs []subState, si int) []series {
 func eventKey(x *event) int64 { return int64(x.seg)<<33 + int64(x.date) }
 
 func cmpEvent(x, y event) int { return cmp.Compare(eventKey(&x), eventKey(&y)) }
+
+// sortEvents orders events by eventKey: by insertion when there are few (they come
+// nearly in order, subscription by subscription), else by pdqsort.
+func sortEvents(ev []event) {
+	if len(ev) > 96 {
+		if !slices.IsSortedFunc(ev, cmpEvent) {
+			slices.SortFunc(ev, cmpEvent)
+		}
+		return
+	}
+	for i := 1; i < len(ev); i++ {
+		k := eventKey(&ev[i])
+		if eventKey(&ev[i-1]) <= k {
+			continue
+		}
+		x := ev[i]
+		j := i - 1
+		for j >= 0 && eventKey(&ev[j]) > k {
+			ev[j+1] = ev[j]
+			j--
+		}
+		ev[j+1] = x
+	}
+}
 
 // sweep turns one segment's events (sorted by date) into movements (SPEC §4).
 func (w *worker) sweep(ev []event) series {
