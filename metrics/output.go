@@ -88,6 +88,27 @@ func (e *engine) output(a *aggregator, out Sink, sum *Summary) error {
 	if err != nil {
 		return err
 	}
+	// The daily rows are computed on another core while the monthly ones are written,
+	// then written after them: the same rows in the same order. Computing them can
+	// only fail before the first row (a missing rate), and that error is reported
+	// where it was when days were computed in turn: after the monthly rows.
+	type dailyResult struct {
+		rows []MetricRow
+		sum  Summary
+		err  error
+	}
+	dailyDone := make(chan dailyResult, 1)
+	go func() {
+		var d dailyResult
+		d.err = e.daily(a, costs, func(r MetricRow) error { d.rows = append(d.rows, r); return nil }, &d.sum)
+		dailyDone <- d
+	}()
+	waitDaily := func() dailyResult { return <-dailyDone }
+	defer func() {
+		if waitDaily != nil {
+			waitDaily()
+		}
+	}()
 	// Monthly: the whole business, then each dimension's segments.
 	if err := e.monthly(a.all, All, All, e.s.ReportingCurrency, true, costs, m0, emit); err != nil {
 		return err
@@ -122,9 +143,17 @@ func (e *engine) output(a *aggregator, out Sink, sum *Summary) error {
 			}
 		}
 	}
-	if err := e.daily(a, costs, emit, sum); err != nil {
-		return err
+	d := waitDaily()
+	waitDaily = nil
+	if d.err != nil {
+		return d.err
 	}
+	for _, r := range d.rows {
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	sum.MRR, sum.Customers = d.sum.MRR, d.sum.Customers
 	return e.cohortRows(a, out, sum)
 }
 
