@@ -100,8 +100,8 @@ func Compute(ctx context.Context, s Settings, in Input, out Sink) (Summary, erro
 // Customers travel between the reader, the workers and the writer in batches: one
 // channel handoff per batch instead of per customer keeps the cores computing.
 const (
-	batchCustomers = 64   // customers per batch at most
-	batchLines     = 4096 // invoice lines per batch at most (bounds memory)
+	batchCustomers = 32   // customers per batch at most
+	batchLines     = 2048 // invoice lines per batch at most (bounds memory)
 )
 
 // batch is a run of consecutive customers and, once processed, their rows in order.
@@ -129,8 +129,8 @@ func (e *engine) run(ctx context.Context, workers int, in Input, out Sink, sum *
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan *batch, workers)
-	results := make(chan *batch, 4*workers)
-	free := make(chan *batch, 4*workers) // bounds the batches in flight
+	results := make(chan *batch, 2*workers+2)
+	free := make(chan *batch, 2*workers+2) // bounds the batches in flight
 	for i := 0; i < cap(free); i++ {
 		free <- &batch{}
 	}
