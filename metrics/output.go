@@ -281,10 +281,17 @@ func cashByGeneric[K cmp.Ordered](e *engine, sa *segAgg, from canonical.Date, bu
 		kind uint8
 		rate canonical.Date // date of the rate row used; 0 when no conversion
 	}
-	sums := map[group]int64{}
+	// Within one (currency, kind) the days are visited in order, so the bucket and the
+	// rate row change monotonically: equal groups are adjacent and sum in place.
+	type groupSum struct {
+		g group
+		v int64
+	}
+	var groups []groupSum
 	for _, c := range sa.cash {
 		cur := unpackCurrency(c.cur)
 		for kind := range nCash {
+			start := len(groups)
 			for i := range c.days {
 				v := c.days[i][kind]
 				day := e.asOf - canonical.Date(i)
@@ -299,15 +306,16 @@ func cashByGeneric[K cmp.Ordered](e *engine, sa *segAgg, from canonical.Date, bu
 					}
 					g.rate = r.date
 				}
-				sums[g] += v
+				if n := len(groups); n > start && groups[n-1].g == g {
+					groups[n-1].v += v
+				} else {
+					groups = append(groups, groupSum{g, v})
+				}
 			}
 		}
 	}
-	groups := make([]group, 0, len(sums))
-	for g := range sums {
-		groups = append(groups, g)
-	}
-	slices.SortFunc(groups, func(x, y group) int {
+	slices.SortFunc(groups, func(xs, ys groupSum) int {
+		x, y := &xs.g, &ys.g
 		if c := cmp.Compare(x.b, y.b); c != 0 {
 			return c
 		}
@@ -320,15 +328,16 @@ func cashByGeneric[K cmp.Ordered](e *engine, sa *segAgg, from canonical.Date, bu
 		return cmp.Compare(x.rate, y.rate)
 	})
 	out := map[K]*[nCash]decimal.Decimal{}
-	for _, g := range groups {
+	for _, gs := range groups {
+		g := gs.g
 		cur := unpackCurrency(g.cur)
-		v := decimal.New(sums[g], 0)
+		v := decimal.New(gs.v, 0)
 		if cur != e.s.ReportingCurrency {
 			r, err := e.fx.lookup(cur, g.rate)
 			if err != nil {
 				return nil, err
 			}
-			v = r.exact(sums[g], canonical.Exponent(cur), e.fx.repExp)
+			v = r.exact(gs.v, canonical.Exponent(cur), e.fx.repExp)
 		}
 		acc := out[g.b]
 		if acc == nil {
