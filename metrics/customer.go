@@ -253,8 +253,10 @@ func (w *worker) readLines(cd *CustomerData) error {
 			continue
 		}
 		in := cd.Invoices[ii]
-		if l.SubscriptionExternalID != "" {
-			w.referenced = append(w.referenced, l.SubscriptionExternalID)
+		if id := l.SubscriptionExternalID; id != "" {
+			if n := len(w.referenced); n == 0 || w.referenced[n-1] != id { // runs of one subscription
+				w.referenced = append(w.referenced, id)
+			}
 		}
 		exp := w.fxm.exponent(in.Currency)
 		amt, err := toRat(l.Amount, exp)
@@ -292,8 +294,10 @@ func (w *worker) readLines(cd *CustomerData) error {
 				spe: *l.ServicePeriodEnd, mrr: m, id: l.ExternalID, plan: l.PlanExternalID})
 		}
 	}
-	slices.Sort(w.referenced)
-	w.referenced = slices.Compact(w.referenced)
+	if !slices.IsSorted(w.referenced) {
+		slices.Sort(w.referenced)
+		w.referenced = slices.Compact(w.referenced)
+	}
 	return nil
 }
 
