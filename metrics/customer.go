@@ -153,6 +153,8 @@ type worker struct {
 	stack      []*revision
 	memo       planMemo
 	fxm        fxMemo
+	revIdx     []int32          // scratch of sortRevisions
+	revTmp     []revision       // scratch of sortRevisions
 	ends       []canonical.Date // slab for customer_mrr valid_to, never reused
 }
 
@@ -655,15 +657,15 @@ func (e *engine) revisionSegments(memo *planMemo, segs []string, source string, 
 func (w *worker) layOut(s *subState, out []piece, start int) []piece {
 	e := w.e
 	revs := s.revs
-	slices.SortFunc(revs, func(x, y revision) int {
-		if c := cmp.Compare(x.start, y.start); c != 0 {
-			return c
+	// Revisions are large: most subscriptions' come in order already (lines are
+	// grouped by invoice), so check before moving them. Keys are unique within a
+	// subscription (groupRevisions merges one invoice's lines of one start).
+	for i := 1; i < len(revs); i++ {
+		if cmpRevisionPtr(&revs[i-1], &revs[i]) > 0 {
+			w.sortRevisions(revs)
+			break
 		}
-		if c := cmp.Compare(x.invDate, y.invDate); c != 0 {
-			return c
-		}
-		return strings.Compare(x.invID, y.invID)
-	})
+	}
 	limit := e.horizon
 	if s.record != nil && s.record.CancelledAt != nil {
 		if c := canonical.DateOf(*s.record.CancelledAt); c < limit {
@@ -719,6 +721,33 @@ func (w *worker) layOut(s *subState, out []piece, start int) []piece {
 		}
 	}
 	return out
+}
+
+// cmpRevision orders a subscription's revisions by start, invoice date, invoice id.
+// sortRevisions sorts revs by cmpRevisionPtr through a permutation of indices, so each
+// large revision moves twice instead of once per comparison.
+func (w *worker) sortRevisions(revs []revision) {
+	idx := w.revIdx[:0]
+	for i := range revs {
+		idx = append(idx, int32(i))
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmpRevisionPtr(&revs[a], &revs[b]) })
+	tmp := append(w.revTmp[:0], revs...)
+	for i, j := range idx {
+		revs[i] = tmp[j]
+	}
+	clear(tmp)
+	w.revIdx, w.revTmp = idx[:0], tmp[:0]
+}
+
+func cmpRevisionPtr(x, y *revision) int {
+	if c := cmp.Compare(x.start, y.start); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.invDate, y.invDate); c != 0 {
+		return c
+	}
+	return strings.Compare(x.invID, y.invID)
 }
 
 // view computes the series of every segment of one view: the whole customer (si < 0,
