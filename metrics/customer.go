@@ -155,6 +155,7 @@ type worker struct {
 	fxm        fxMemo
 	revIdx     []int32          // scratch of sortRevisions
 	revTmp     []revision       // scratch of sortRevisions
+	lineTmp    []subLine        // scratch of sortLines
 	ends       []canonical.Date // slab for customer_mrr valid_to, never reused
 }
 
@@ -453,6 +454,7 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 	}
 	segs := w.segs[:0]
 	subs := w.subs[:0]
+	w.sortLines(w.lines)
 	subs, revs = groupRevisions(cd, w.lines, subs, revs)
 	// Self-priced subscriptions.
 	for _, s := range cd.Subscriptions {
@@ -507,9 +509,48 @@ func (w *worker) buildSubscriptions(cd *CustomerData, referenced []string, trial
 	return subs, nil
 }
 
-// groupRevisions sorts the MRR lines by (subscription, invoice, period start) and
-// appends one subState per invoiced subscription and one revision per group of lines
-// (SPEC §3 "Revisions"). revs must have room for every line: revisions are addressed by
+// cmpSubLine orders MRR lines by subscription, invoice, period start and line id.
+func cmpSubLine(x, y *subLine) int {
+	if c := strings.Compare(x.sub, y.sub); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.sps, y.sps); c != 0 {
+		return c
+	}
+	return strings.Compare(x.id, y.id)
+}
+
+// sortLines sorts lines by cmpSubLine when they are out of order, through a
+// permutation of indices (each line moves twice).
+func (w *worker) sortLines(lines []subLine) {
+	sorted := true
+	for i := 1; i < len(lines); i++ {
+		if cmpSubLine(&lines[i-1], &lines[i]) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return
+	}
+	idx := w.revIdx[:0]
+	for i := range lines {
+		idx = append(idx, int32(i))
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmpSubLine(&lines[a], &lines[b]) })
+	tmp := append(w.lineTmp[:0], lines...)
+	for i, j := range idx {
+		lines[i] = tmp[j]
+	}
+	clear(tmp)
+	w.revIdx, w.lineTmp = idx[:0], tmp[:0]
+}
+
+// groupRevisions takes the MRR lines sorted by cmpSubLine and appends one subState per
+// invoiced subscription and one revision per group of lines (SPEC §3 "Revisions"). revs must have room for every line: revisions are addressed by
 // pointer while being filled.
 func groupRevisions(cd *CustomerData, lines []subLine, subs []subState, revs []revision) ([]subState, []revision) {
 	findSub := func(id string) *canonical.Subscription {
@@ -521,18 +562,6 @@ func groupRevisions(cd *CustomerData, lines []subLine, subs []subState, revs []r
 		}
 		return cd.Subscriptions[i]
 	}
-	slices.SortFunc(lines, func(x, y subLine) int {
-		if c := strings.Compare(x.sub, y.sub); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.inv.ExternalID, y.inv.ExternalID); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.sps, y.sps); c != 0 {
-			return c
-		}
-		return strings.Compare(x.id, y.id)
-	})
 	first := 0 // index in revs of the current subscription's first revision
 	for i := range lines {
 		l := &lines[i]
