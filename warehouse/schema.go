@@ -1,6 +1,10 @@
 package warehouse
 
-import "github.com/revsync/revsync/canonical"
+import (
+	"slices"
+
+	"github.com/revsync/revsync/canonical"
+)
 
 // SchemaVersion is the version of the table layout below. Dialects record applied
 // versions in schema_migrations and upgrade older warehouses step by step.
@@ -46,6 +50,9 @@ func (t Table) ColumnNames() []string {
 	}
 	return names
 }
+
+// IsKey reports whether the named column is part of the table's primary key.
+func (t Table) IsKey(name string) bool { return slices.Contains(t.Key, name) }
 
 // CanonicalTable returns the table of a canonical entity: source, external_id, the
 // entity's fields in canonical.Schema order, attributes (JSON), synced_at, and run_id

@@ -18,6 +18,7 @@ import (
 	"github.com/revsync/revsync/internal/app"
 	plugincli "github.com/revsync/revsync/plugins/cli"
 	"github.com/revsync/revsync/plugins/host"
+	"github.com/revsync/revsync/warehouse"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -84,6 +85,21 @@ func (g *globals) load() (*app.Env, error) {
 		return nil, usageError("--log-level %q is not a level (use debug, info, warn, error)", g.logLevel)
 	}
 	return app.Load(g.configPath, app.Logger(g.stderr, level))
+}
+
+// query loads the config, opens the warehouse for the span of one SQL statement and
+// returns its result.
+func (g *globals) query(ctx context.Context, sql string) (*warehouse.Result, error) {
+	env, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	wh, err := env.OpenWarehouse(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer wh.Close()
+	return wh.Query(ctx, sql)
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -33,16 +33,7 @@ func newMetricsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			env, err := g.load()
-			if err != nil {
-				return err
-			}
-			wh, err := env.OpenWarehouse(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer wh.Close()
-			res, err := wh.Query(cmd.Context(), sql)
+			res, err := g.query(cmd.Context(), sql)
 			if err != nil {
 				return err
 			}

@@ -20,16 +20,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if !slices.Contains(render.Formats, format) {
 				return usageError("--format %q is not valid (use one of: %s)", format, strings.Join(render.Formats, ", "))
 			}
-			env, err := g.load()
-			if err != nil {
-				return err
-			}
-			wh, err := env.OpenWarehouse(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer wh.Close()
-			res, err := wh.Query(cmd.Context(), args[0])
+			res, err := g.query(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -129,7 +129,7 @@ func (d *Dialect) Upsert(t warehouse.Table, from string) string {
 	}
 	var sets, old, new []string
 	for _, c := range t.Columns {
-		if isKey(t, c.Name) {
+		if t.IsKey(c.Name) {
 			continue
 		}
 		q := d.Quote(c.Name)
@@ -146,15 +146,6 @@ func (d *Dialect) Upsert(t warehouse.Table, from string) string {
 		stmt += fmt.Sprintf(" WHERE (%s) IS DISTINCT FROM (%s)", strings.Join(old, ", "), strings.Join(new, ", "))
 	}
 	return stmt
-}
-
-func isKey(t warehouse.Table, name string) bool {
-	for _, k := range t.Key {
-		if k == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Publish locks the live table against other publishers (SHARE ROW EXCLUSIVE conflicts

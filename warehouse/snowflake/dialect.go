@@ -212,7 +212,7 @@ func (d *Dialect) Upsert(t warehouse.Table, from string) string {
 	}
 	var sets, diffs []string
 	for _, c := range t.Columns {
-		if isKey(t, c.Name) {
+		if t.IsKey(c.Name) {
 			continue
 		}
 		q := d.Quote(c.Name)
@@ -255,15 +255,6 @@ func (d *Dialect) source(t warehouse.Table, from string) string {
 		return fmt.Sprintf("SELECT %s FROM %s", strings.Join(exprs, ", "), from)
 	}
 	return fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(exprs, ", "), from)
-}
-
-func isKey(t warehouse.Table, name string) bool {
-	for _, k := range t.Key {
-		if k == name {
-			return true
-		}
-	}
-	return false
 }
 
 // Publish is not used (Store publishes through DDLCommitter); it returns the

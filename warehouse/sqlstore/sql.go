@@ -72,7 +72,7 @@ func InsertOnConflict(d Dialect, t warehouse.Table, from string) string {
 	}
 	var sets []string
 	for _, c := range t.Columns {
-		if !isKey(t, c.Name) {
+		if !t.IsKey(c.Name) {
 			sets = append(sets, d.Quote(c.Name)+" = excluded."+d.Quote(c.Name))
 		}
 	}
@@ -80,15 +80,6 @@ func InsertOnConflict(d Dialect, t warehouse.Table, from string) string {
 		return stmt + " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO NOTHING"
 	}
 	return stmt + " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
-}
-
-func isKey(t warehouse.Table, name string) bool {
-	for _, k := range t.Key {
-		if k == name {
-			return true
-		}
-	}
-	return false
 }
 
 // ReplaceContents returns DELETE FROM live; INSERT INTO live SELECT … FROM staging: run
